@@ -1,0 +1,1 @@
+"""latticectl: the command line."""

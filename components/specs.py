@@ -1,0 +1,217 @@
+"""The components' typed arguments: plain, frozen data shaped like the VPC Lattice API.
+
+The translator produces these and the components consume them, so this module is the
+Lattice model of the design.  It imports nothing but the standard library, so the pure
+side (parse, translate, contract check) never loads Pulumi.
+
+Every ``key`` is a stable logical identity derived from Kubernetes identity (namespace,
+name, listener port, rule name or match), never from a list position; components use keys
+to name their Pulumi children.  References between resources of one route (a rule
+forwarding to a target group) use keys too, and the components resolve them to IDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Optional, Tuple, Union
+
+Tags = Mapping[str, str]
+
+
+# --- service network side (Gateway) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceNetworkSpec:
+    """A service network to create, or (``existing`` set) an existing one to adopt.
+
+    ``existing`` is an ID (``sn-…``) or ARN; adopted networks are never created,
+    changed or deleted by us.
+    """
+
+    name: str
+    tags: Tags = field(default_factory=dict)
+    auth_type: Literal["NONE", "AWS_IAM"] = "NONE"
+    existing: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class VpcAssociationSpec:
+    """CreateServiceNetworkVpcAssociation for one cluster VPC."""
+
+    key: str
+    vpc_identifier: str
+    security_group_ids: Tuple[str, ...] = ()
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GatewaySpec:
+    """A Gateway: its service network and one VPC association per cluster VPC."""
+
+    key: str
+    service_network: ServiceNetworkSpec
+    vpc_associations: Tuple[VpcAssociationSpec, ...] = ()
+
+
+# --- service side (routes) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthCheckSpec:
+    enabled: bool
+    protocol: Optional[str] = None
+    protocol_version: Optional[str] = None
+    path: Optional[str] = None
+    port: Optional[int] = None
+    matcher: Optional[str] = None
+    interval_seconds: Optional[int] = None
+    timeout_seconds: Optional[int] = None
+    healthy_threshold_count: Optional[int] = None
+    unhealthy_threshold_count: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class TargetGroupSpec:
+    """CreateTargetGroup of type IP in one cluster VPC.
+
+    ``port`` is the group's nominal port; traffic goes to each target's own port.
+    """
+
+    key: str
+    name: str
+    port: int
+    protocol: Literal["HTTP", "HTTPS", "TCP"]
+    protocol_version: Optional[Literal["HTTP1", "HTTP2", "GRPC"]]
+    vpc_identifier: str
+    ip_address_type: Literal["IPV4", "IPV6"] = "IPV4"
+    type: Literal["IP"] = "IP"
+    health_check: Optional[HealthCheckSpec] = None
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WeightedTargetGroup:
+    """One entry of a forward action; ``target_group`` is a TargetGroupSpec key."""
+
+    target_group: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class ForwardAction:
+    target_groups: Tuple[WeightedTargetGroup, ...]
+
+
+@dataclass(frozen=True)
+class FixedResponseAction:
+    status_code: int
+
+
+Action = Union[ForwardAction, FixedResponseAction]
+
+
+@dataclass(frozen=True)
+class PathMatchSpec:
+    kind: Literal["exact", "prefix"]
+    value: str
+    case_sensitive: bool = True
+
+
+@dataclass(frozen=True)
+class HeaderMatchSpec:
+    name: str
+    value: str
+    case_sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class HttpMatchSpec:
+    method: Optional[str] = None
+    path: Optional[PathMatchSpec] = None
+    headers: Tuple[HeaderMatchSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """CreateRule on one listener; ``key`` is unique within the listener."""
+
+    key: str
+    name: str
+    priority: int
+    match: HttpMatchSpec
+    action: Action
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListenerSpec:
+    """CreateListener; ``key`` is unique within the service (port and protocol)."""
+
+    key: str
+    name: str
+    port: int
+    protocol: Literal["HTTP", "HTTPS", "TLS_PASSTHROUGH"]
+    default_action: Action
+    rules: Tuple[RuleSpec, ...] = ()
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    custom_domain_name: Optional[str] = None
+    certificate_arn: Optional[str] = None
+    auth_type: Literal["NONE", "AWS_IAM"] = "NONE"
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceNetworkAssociationSpec:
+    """CreateServiceNetworkServiceAssociation; ``gateway`` is a GatewaySpec key."""
+
+    gateway: str
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One route (HTTPRoute, …) as one Lattice service with everything under it."""
+
+    key: str
+    kind: str
+    service: ServiceSpec
+    associations: Tuple[ServiceNetworkAssociationSpec, ...] = ()
+    listeners: Tuple[ListenerSpec, ...] = ()
+    target_groups: Tuple[TargetGroupSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class GatewayClassSpec:
+    key: str
+    controller_name: str
+    gateways: Tuple[GatewaySpec, ...] = ()
+    routes: Tuple[RouteSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """RegisterTargets member: an endpoint IP and the endpoint's port."""
+
+    id: str
+    port: int
+
+
+@dataclass(frozen=True)
+class LatticeModel:
+    """Everything one stack wants.  ``targets`` maps a target-group key to its
+    desired members; they are synced directly, not through Pulumi state."""
+
+    gateway_classes: Tuple[GatewayClassSpec, ...] = ()
+    targets: Mapping[str, Tuple[Target, ...]] = field(default_factory=dict)
+
+    def routes(self) -> Tuple[RouteSpec, ...]:
+        return tuple(r for gc in self.gateway_classes for r in gc.routes)
+
+    def gateways(self) -> Tuple[GatewaySpec, ...]:
+        return tuple(g for gc in self.gateway_classes for g in gc.gateways)

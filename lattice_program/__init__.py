@@ -1,0 +1,1 @@
+"""From Gateway API objects to a VPC Lattice model and a Pulumi program."""
