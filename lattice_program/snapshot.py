@@ -1,0 +1,144 @@
+"""Parse raw objects into a typed, indexed snapshot.
+
+One invalid object becomes one :class:`Problem` naming its kind, namespace, name and
+the field at fault; it never stops the others.  Kinds we do not read are reported as
+warnings and skipped, so a directory of mixed manifests (Deployments, ConfigMaps …)
+plans without complaint about what it does not concern.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from pydantic import ValidationError
+
+from . import gateway_api as k8s
+from .sources import RawObject
+from .status import ObjectRef, Problem
+
+NamespacedName = Tuple[str, str]
+
+DEFAULT_NAMESPACE = "default"
+
+
+@dataclass
+class Snapshot:
+    gateway_classes: Dict[str, k8s.GatewayClass] = field(default_factory=dict)
+    gateways: Dict[NamespacedName, k8s.Gateway] = field(default_factory=dict)
+    http_routes: Dict[NamespacedName, k8s.HTTPRoute] = field(default_factory=dict)
+    services: Dict[NamespacedName, k8s.Service] = field(default_factory=dict)
+    namespaces: Dict[str, k8s.Namespace] = field(default_factory=dict)
+    reference_grants: Dict[str, List[k8s.ReferenceGrant]] = field(default_factory=lambda: defaultdict(list))
+    endpoint_slices: Dict[NamespacedName, List[k8s.EndpointSlice]] = field(default_factory=lambda: defaultdict(list))
+    origins: Dict[ObjectRef, str] = field(default_factory=dict)
+
+    def namespace_labels(self, namespace: str) -> Dict[str, str]:
+        """Labels of a namespace; the automatic name label when the object was not given."""
+        found = self.namespaces.get(namespace)
+        labels = dict(found.metadata.labels) if found else {}
+        labels.setdefault("kubernetes.io/metadata.name", namespace)
+        return labels
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    snapshot: Snapshot
+    problems: Tuple[Problem, ...]
+
+
+def parse(raw_objects: Iterable[RawObject], *, default_namespace: str = DEFAULT_NAMESPACE) -> ParseResult:
+    snapshot = Snapshot()
+    problems: List[Problem] = []
+    for raw in raw_objects:
+        parsed = _parse_one(raw, default_namespace, problems)
+        if parsed is not None:
+            _index(snapshot, parsed, raw.origin, problems)
+    return ParseResult(snapshot, tuple(problems))
+
+
+def _parse_one(raw: RawObject, default_namespace: str, problems: List[Problem]) -> Optional[k8s.BaseModel]:
+    body = raw.body
+    if not isinstance(body, dict):
+        problems.append(Problem(None, "", f"document is a {type(body).__name__}, not a Kubernetes object; remove it", origin=raw.origin))
+        return None
+    api_version, kind = body.get("apiVersion"), body.get("kind")
+    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    name = metadata.get("name") if isinstance(metadata.get("name"), str) else "<unnamed>"
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        missing = "apiVersion" if not isinstance(api_version, str) else "kind"
+        problems.append(Problem(None, missing, f"missing or not a string; every object needs apiVersion and kind (object {name!r})", origin=raw.origin))
+        return None
+    group, _, version = api_version.rpartition("/")
+    model = k8s.MODELS.get((group, kind))
+    namespace = None if kind in k8s.CLUSTER_SCOPED else (metadata.get("namespace") or default_namespace)
+    ref = ObjectRef(kind, namespace if isinstance(namespace, str) else str(namespace), name, api_version)
+    if model is None:
+        problems.append(Problem(ref, "kind", f"{api_version} {kind} is not read by lattice-gateway; ignored", "warning", raw.origin))
+        return None
+    if version not in k8s.SERVED_VERSIONS[group]:
+        served = ", ".join(sorted(f"{group}/{v}" if group else v for v in k8s.SERVED_VERSIONS[group]))
+        problems.append(Problem(ref, "apiVersion", f"version {api_version!r} is not supported; use {served}", origin=raw.origin))
+        return None
+    if namespace is not None:
+        body = {**body, "metadata": {**metadata, "namespace": namespace}}
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        for detail in error.errors():
+            problems.append(Problem(ref, _field_path(detail["loc"]), _message(detail), origin=raw.origin))
+        return None
+
+
+def _field_path(loc: Tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("function-") or part in ("str", "int", "literal"):
+            continue  # pydantic's names for validator branches, not fields
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _message(detail: Dict[str, Any]) -> str:
+    message = detail["msg"]
+    message = message.removeprefix("Value error, ")
+    if detail["type"] == "missing":
+        return "required field is missing; add it"
+    if "input" in detail and detail["type"] not in ("model_type",):
+        shown = repr(detail["input"])
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        return f"{message} (got {shown})"
+    return message
+
+
+def _index(snapshot: Snapshot, obj: Any, origin: str, problems: List[Problem]) -> None:
+    meta = obj.metadata
+    ref = ObjectRef(obj.kind, meta.namespace, meta.name, obj.api_version)
+    if ref in snapshot.origins:
+        problems.append(Problem(ref, "metadata.name", f"defined again (first at {snapshot.origins[ref]}); the first definition is kept", origin=origin))
+        return
+    snapshot.origins[ref] = origin
+    key = (meta.namespace or "", meta.name)
+    if isinstance(obj, k8s.GatewayClass):
+        snapshot.gateway_classes[meta.name] = obj
+    elif isinstance(obj, k8s.Namespace):
+        snapshot.namespaces[meta.name] = obj
+    elif isinstance(obj, k8s.Gateway):
+        snapshot.gateways[key] = obj
+    elif isinstance(obj, k8s.HTTPRoute):
+        snapshot.http_routes[key] = obj
+    elif isinstance(obj, k8s.Service):
+        snapshot.services[key] = obj
+    elif isinstance(obj, k8s.ReferenceGrant):
+        snapshot.reference_grants[meta.namespace or ""].append(obj)
+    elif isinstance(obj, k8s.EndpointSlice):
+        service = obj.service_name
+        if not service:
+            problems.append(Problem(ref, "metadata.labels", "EndpointSlice has no kubernetes.io/service-name label; it feeds no Service and is ignored", "warning", origin))
+            return
+        snapshot.endpoint_slices[(meta.namespace or "", service)].append(obj)

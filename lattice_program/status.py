@@ -1,0 +1,103 @@
+"""Per-object outcome in Gateway API vocabulary: conditions, parent statuses, problems.
+
+The translator never raises for bad input.  Everything it has to say about an object
+lands here, keyed by the object's identity, so the CLI can print it, the plan can carry
+it, and the watch daemon can write it back as ``status``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Literal, Optional, Tuple
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class ObjectRef:
+    kind: str
+    namespace: Optional[str]
+    name: str
+    api_version: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+    @property
+    def key(self) -> str:
+        """Stable identity used for logical names and stack outputs: ``Kind/ns/name``."""
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: str
+    status: Literal["True", "False", "Unknown"]
+    reason: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one object (or one input document), and how to fix it."""
+
+    object: Optional[ObjectRef]
+    field: str
+    message: str
+    severity: Severity = "error"
+    origin: str = ""
+
+    def __str__(self) -> str:
+        where = str(self.object) if self.object else self.origin
+        path = f" {self.field}" if self.field else ""
+        return f"{where}{path}: {self.message}"
+
+
+@dataclass
+class ParentStatus:
+    parent_ref: Dict[str, object]
+    conditions: Dict[str, Condition] = field(default_factory=dict)
+
+
+@dataclass
+class ObjectStatus:
+    ref: ObjectRef
+    conditions: Dict[str, Condition] = field(default_factory=dict)
+    parents: List[ParentStatus] = field(default_factory=list)
+
+
+class StatusBook:
+    """Collects conditions and problems for every object the translator looked at."""
+
+    def __init__(self) -> None:
+        self._statuses: Dict[ObjectRef, ObjectStatus] = {}
+        self.problems: List[Problem] = []
+
+    def status(self, ref: ObjectRef) -> ObjectStatus:
+        found = self._statuses.get(ref)
+        if found is None:
+            found = self._statuses[ref] = ObjectStatus(ref)
+        return found
+
+    def condition(self, ref: ObjectRef, condition: Condition) -> None:
+        self.status(ref).conditions[condition.type] = condition
+
+    def parent(self, ref: ObjectRef, parent_ref: Dict[str, object]) -> ParentStatus:
+        status = self.status(ref)
+        for existing in status.parents:
+            if existing.parent_ref == parent_ref:
+                return existing
+        created = ParentStatus(parent_ref)
+        status.parents.append(created)
+        return created
+
+    def problem(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        if problem.object is not None:
+            self.status(problem.object)
+
+    def statuses(self) -> Tuple[ObjectStatus, ...]:
+        return tuple(self._statuses[ref] for ref in sorted(self._statuses))
+
+    def errors_for(self, ref: ObjectRef) -> List[Problem]:
+        return [p for p in self.problems if p.object == ref and p.severity == "error"]
