@@ -1,0 +1,204 @@
+"""Which Gateway listeners a route attaches to, per the Gateway API spec.
+
+For each parentRef: the Gateway must exist and be ours; the listeners are narrowed by
+``sectionName`` and ``port``; each must allow the route's kind (``allowedRoutes.kinds``
+or the protocol's default kinds) and namespace (``Same``, ``All``, ``Selector``); and
+when both sides name hostnames, at least one must intersect (wildcards included).
+Each parentRef ends with an ``Accepted`` condition whose reason is the spec's:
+``Accepted``, ``NoMatchingParent``, ``NotAllowedByListeners`` or
+``NoMatchingListenerHostname``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from . import gateway_api as k8s
+from .status import Condition, ObjectRef, StatusBook
+
+# Lattice listener protocol for each Gateway listener protocol (and TLS mode) we serve.
+HTTP, HTTPS = "HTTP", "HTTPS"
+DEFAULT_KINDS: Dict[str, Tuple[str, ...]] = {HTTP: ("HTTPRoute",), HTTPS: ("HTTPRoute",)}
+
+
+def lattice_protocol(listener: k8s.Listener) -> Optional[str]:
+    """The Lattice listener protocol for a Gateway listener, or None when Lattice has none."""
+    if listener.protocol == HTTP:
+        return HTTP
+    if listener.protocol == HTTPS and (listener.tls is None or listener.tls.mode == "Terminate"):
+        return HTTPS
+    return None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A route accepted by one Gateway, on these of its listeners."""
+
+    gateway: k8s.Gateway
+    listeners: Tuple[k8s.Listener, ...]
+    hostnames: Tuple[str, ...]  # the route's hostnames that intersect the listeners'
+
+    @property
+    def gateway_key(self) -> str:
+        return f"Gateway/{self.gateway.metadata.namespace}/{self.gateway.metadata.name}"
+
+
+@dataclass(frozen=True)
+class RouteIdentity:
+    ref: ObjectRef
+    kind: str
+    namespace: str
+    parent_refs: Sequence[k8s.ParentReference]
+    hostnames: Sequence[str]
+
+
+def parent_ref_dict(parent: k8s.ParentReference, route_namespace: str) -> Dict[str, object]:
+    """The parentRef as it appears in ``status.parents[].parentRef`` (defaults filled in)."""
+    out: Dict[str, object] = {"group": parent.group, "kind": parent.kind,
+                              "namespace": parent.namespace or route_namespace, "name": parent.name}
+    if parent.section_name is not None:
+        out["sectionName"] = parent.section_name
+    if parent.port is not None:
+        out["port"] = parent.port
+    return out
+
+
+def attach(route: RouteIdentity, *, gateways: Mapping[Tuple[str, str], k8s.Gateway],
+           ours: Mapping[Tuple[str, str], bool], namespace_labels, book: StatusBook) -> List[Attachment]:
+    """Accepted attachments of ``route``; every parentRef of ours gets its condition.
+
+    ``ours`` maps the key of every Gateway of our class to whether it was accepted.
+    """
+    attachments: List[Attachment] = []
+    seen = set()
+    for parent in route.parent_refs:
+        if parent.group != k8s.GATEWAY_GROUP or parent.kind != "Gateway":
+            continue  # parents of other kinds (a Service, for mesh) are not ours to judge
+        key = (parent.namespace or route.namespace, parent.name)
+        status_ref = parent_ref_dict(parent, route.namespace)
+        if tuple(sorted(status_ref.items())) in seen:
+            continue
+        seen.add(tuple(sorted(status_ref.items())))
+        gateway = gateways.get(key)
+        if gateway is None:
+            _accepted(book, route, status_ref, "False", "NoMatchingParent",
+                      f"Gateway {key[0]}/{key[1]} not found; create it or fix parentRefs")
+            continue
+        if key not in ours:
+            continue  # another controller's Gateway
+        if not ours[key]:
+            _accepted(book, route, status_ref, "False", "NoMatchingParent",
+                      f"Gateway {key[0]}/{key[1]} is not accepted; see its conditions")
+            continue
+        attachment, reason, message = _match_listeners(route, gateway, parent, namespace_labels)
+        if attachment is None:
+            _accepted(book, route, status_ref, "False", reason, message)
+            continue
+        _accepted(book, route, status_ref, "True", "Accepted", "accepted by " + ", ".join(
+            f"listener {listener.name}" for listener in attachment.listeners))
+        attachments.append(attachment)
+    return attachments
+
+
+def _accepted(book: StatusBook, route: RouteIdentity, status_ref, status: str, reason: str, message: str) -> None:
+    book.parent(route.ref, status_ref).conditions["Accepted"] = Condition("Accepted", status, reason, message)
+
+
+def _match_listeners(route: RouteIdentity, gateway: k8s.Gateway, parent: k8s.ParentReference, namespace_labels):
+    candidates = [
+        listener for listener in gateway.spec.listeners
+        if (parent.section_name is None or listener.name == parent.section_name)
+        and (parent.port is None or listener.port == parent.port)
+        and lattice_protocol(listener) is not None
+    ]
+    if not candidates:
+        wanted = []
+        if parent.section_name is not None:
+            wanted.append(f"sectionName {parent.section_name!r}")
+        if parent.port is not None:
+            wanted.append(f"port {parent.port}")
+        what = " and ".join(wanted) or "any"
+        return None, "NoMatchingParent", f"no HTTP or HTTPS listener with {what} on the Gateway"
+    allowed = [listener for listener in candidates
+               if _kind_allowed(listener, route.kind) and _namespace_allowed(listener, gateway, route.namespace, namespace_labels)]
+    if not allowed:
+        return None, "NotAllowedByListeners", (
+            f"listener(s) {', '.join(l.name for l in candidates)} do not allow {route.kind} from namespace "
+            f"{route.namespace!r}; change allowedRoutes on the Gateway or move the route")
+    matching: List[k8s.Listener] = []
+    hostnames: List[str] = []
+    for listener in allowed:
+        shared = intersect_hostnames(listener.hostname, route.hostnames)
+        if shared is not None:
+            matching.append(listener)
+            hostnames.extend(h for h in shared if h not in hostnames)
+    if not matching:
+        return None, "NoMatchingListenerHostname", (
+            f"none of the route's hostnames {list(route.hostnames)} match the listener hostname(s) "
+            f"{[l.hostname for l in allowed]}")
+    return Attachment(gateway, tuple(matching), tuple(hostnames)), "Accepted", ""
+
+
+def _kind_allowed(listener: k8s.Listener, kind: str) -> bool:
+    kinds = listener.allowed_routes.kinds
+    if kinds is None:
+        return kind in DEFAULT_KINDS.get(lattice_protocol(listener) or "", ())
+    return any(k.kind == kind and k.group == k8s.GATEWAY_GROUP for k in kinds)
+
+
+def _namespace_allowed(listener: k8s.Listener, gateway: k8s.Gateway, namespace: str, namespace_labels) -> bool:
+    namespaces = listener.allowed_routes.namespaces
+    if namespaces.from_ == "All":
+        return True
+    if namespaces.from_ == "Same":
+        return namespace == gateway.metadata.namespace
+    if namespaces.from_ == "Selector" and namespaces.selector is not None:
+        return selector_matches(namespaces.selector, namespace_labels(namespace))
+    return False
+
+
+def selector_matches(selector: k8s.LabelSelector, labels: Mapping[str, str]) -> bool:
+    if any(labels.get(key) != value for key, value in selector.match_labels.items()):
+        return False
+    for requirement in selector.match_expressions:
+        present = requirement.key in labels
+        value = labels.get(requirement.key)
+        if requirement.operator == "In" and value not in requirement.values:
+            return False
+        if requirement.operator == "NotIn" and present and value in requirement.values:
+            return False
+        if requirement.operator == "Exists" and not present:
+            return False
+        if requirement.operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def intersect_hostnames(listener_hostname: Optional[str], route_hostnames: Sequence[str]) -> Optional[List[str]]:
+    """The route hostnames that apply on the listener; None when there is no intersection.
+
+    An empty list means "any hostname" (neither side or only one side restricts).
+    """
+    if listener_hostname is None:
+        return list(route_hostnames)
+    if not route_hostnames:
+        return [listener_hostname]
+    shared: List[str] = []
+    for hostname in route_hostnames:
+        if _hostname_matches(listener_hostname, hostname):
+            # The more specific of the two is what requests will carry.
+            shared.append(hostname if not hostname.startswith("*.") else
+                          (listener_hostname if not listener_hostname.startswith("*.") else hostname))
+        elif _hostname_matches(hostname, listener_hostname):
+            shared.append(listener_hostname)
+    return shared or None
+
+
+def _hostname_matches(pattern: str, hostname: str) -> bool:
+    if pattern == hostname:
+        return True
+    if pattern.startswith("*."):
+        suffix = pattern[1:]  # ".example.com"
+        return hostname.endswith(suffix) and len(hostname) > len(suffix)
+    return False

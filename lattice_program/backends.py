@@ -1,0 +1,144 @@
+"""backendRefs to target groups and their desired targets.
+
+A backendRef to a Service resolves to one IP target group per (route, Service, port) in
+the cluster's VPC.  Cross-namespace references need a ReferenceGrant in the Service's
+namespace (the AWS controller has none and lets any route reach any namespace).  An
+unresolved reference is dropped from the rule and reported with the spec's
+``ResolvedRefs`` reason: ``BackendNotFound``, ``RefNotPermitted`` or ``InvalidKind``.
+
+Targets come from the Service's EndpointSlices: each endpoint address with the
+EndpointSlice port that backs the referenced Service port (by name when the Service port
+is named), terminating endpoints left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from components.specs import Target, TargetGroupSpec
+
+from . import gateway_api as k8s
+from . import naming
+from .snapshot import Snapshot
+
+IP_FAMILY = {"IPv4": "IPV4", "IPv6": "IPV6"}
+SLICE_ADDRESS_TYPE = {"IPV4": "IPv4", "IPV6": "IPv6"}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A backendRef that resolved to a target group."""
+
+    target_group: TargetGroupSpec
+    targets: Tuple[Target, ...]
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    reason: str  # ResolvedRefs reason
+    message: str
+    rejects_route: bool = False  # True when the route as a whole cannot be honoured
+
+
+@dataclass(frozen=True)
+class BackendContext:
+    route_key: str
+    route_kind: str
+    route_namespace: str
+    vpc_id: str
+    cluster_name: str
+    tags: Dict[str, str]
+
+
+def resolve(ref: k8s.BackendRef, field: str, ctx: BackendContext, snapshot: Snapshot) -> Resolved | Unresolved:
+    if ref.filters:
+        return Unresolved("UnsupportedValue", f"{field}.filters: VPC Lattice has no per-backend filters; remove them", True)
+    if ref.group != "" or ref.kind != "Service":
+        return Unresolved("InvalidKind", f"{field}: backend kind {ref.group or 'core'}/{ref.kind} is not supported; "
+                                         "refer to a Service")
+    namespace = ref.namespace or ctx.route_namespace
+    if namespace != ctx.route_namespace and not _granted(snapshot, ctx, namespace, ref.name):
+        return Unresolved("RefNotPermitted", f"{field}: Service {namespace}/{ref.name} is in another namespace and no "
+                                             f"ReferenceGrant in {namespace!r} allows {ctx.route_kind} from "
+                                             f"{ctx.route_namespace!r}; add one")
+    service = snapshot.services.get((namespace, ref.name))
+    if service is None:
+        return Unresolved("BackendNotFound", f"{field}: Service {namespace}/{ref.name} not found")
+    service_port = next((p for p in service.spec.ports if p.port == ref.port), None)
+    if service_port is None:
+        ports = [p.port for p in service.spec.ports]
+        return Unresolved("BackendNotFound", f"{field}.port: Service {namespace}/{ref.name} has no port {ref.port} "
+                                             f"(it has {ports})")
+    if service.spec.type == "ExternalName":
+        return Unresolved("UnsupportedValue", f"{field}: Service {namespace}/{ref.name} is of type ExternalName, which "
+                                              "has no endpoints to register", True)
+    if len(service.spec.ip_families) > 1:
+        return Unresolved("UnsupportedValue", f"{field}: Service {namespace}/{ref.name} is dual-stack; VPC Lattice target "
+                                              "groups are IPv4 or IPv6: make the Service single-stack", True)
+    address_type = IP_FAMILY[service.spec.ip_families[0]] if service.spec.ip_families else "IPV4"
+    target_group = _target_group(ctx, namespace, ref.name, service_port.port, address_type)
+    targets = _targets(snapshot.endpoint_slices.get((namespace, ref.name), ()), service_port, address_type)
+    return Resolved(target_group, targets)
+
+
+def _granted(snapshot: Snapshot, ctx: BackendContext, namespace: str, name: str) -> bool:
+    for grant in snapshot.reference_grants.get(namespace, ()):
+        if not any(f.group == k8s.GATEWAY_GROUP and f.kind == ctx.route_kind and f.namespace == ctx.route_namespace
+                   for f in grant.spec.from_):
+            continue
+        if any(t.group == "" and t.kind == "Service" and t.name in (None, name) for t in grant.spec.to):
+            return True
+    return False
+
+
+def _target_group(ctx: BackendContext, namespace: str, service: str, port: int, address_type: str) -> TargetGroupSpec:
+    protocol, version = "HTTP", "HTTP1"
+    flavour = f"{protocol}/{version}/{address_type}/{ctx.vpc_id}"
+    backend = f"{namespace}/{service}:{port}"
+    return TargetGroupSpec(
+        key=f"{ctx.route_key}/backend/{backend}",
+        name=naming.target_group_name(ctx.route_key, namespace, service, port, flavour),
+        port=port,
+        protocol=protocol,
+        protocol_version=version,
+        vpc_identifier=ctx.vpc_id,
+        ip_address_type=address_type,
+        tags={**ctx.tags, "lattice-gateway/route": ctx.route_key, "lattice-gateway/backend": backend,
+              "lattice-gateway/cluster": ctx.cluster_name},
+    )
+
+
+def _targets(slices: Sequence[k8s.EndpointSlice], service_port: k8s.ServicePort, address_type: str) -> Tuple[Target, ...]:
+    wanted_type = SLICE_ADDRESS_TYPE[address_type]
+    found: Dict[Tuple[str, int], Target] = {}
+    for endpoint_slice in slices:
+        if endpoint_slice.address_type != wanted_type:
+            continue
+        ports = _slice_ports(endpoint_slice, service_port)
+        for endpoint in endpoint_slice.endpoints:
+            if endpoint.conditions.terminating:
+                continue
+            for address in endpoint.addresses:
+                for port in ports:
+                    found.setdefault((address, port), Target(address, port))
+    return tuple(found[key] for key in sorted(found))
+
+
+def _slice_ports(endpoint_slice: k8s.EndpointSlice, service_port: k8s.ServicePort) -> List[int]:
+    ports = [p for p in endpoint_slice.ports or () if p.port is not None]
+    if service_port.name:
+        return [p.port for p in ports if p.name == service_port.name]
+    return [p.port for p in ports if not p.name] or [p.port for p in ports]
+
+
+def merge_duplicates(entries: Sequence[Tuple[Resolved, int]]) -> List[Tuple[Resolved, int]]:
+    """Two backendRefs to the same Service port in one rule share one target group."""
+    merged: Dict[str, Tuple[Resolved, int]] = {}
+    for resolved, weight in entries:
+        key = resolved.target_group.key
+        if key in merged:
+            merged[key] = (merged[key][0], merged[key][1] + weight)
+        else:
+            merged[key] = (resolved, weight)
+    return list(merged.values())

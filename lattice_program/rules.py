@@ -1,0 +1,111 @@
+"""HTTPRoute matches to Lattice rule matches, in Gateway API precedence order.
+
+A Lattice rule has one match (path AND method AND headers); a Gateway API rule has
+several matches OR-ed together.  Each match becomes its own Lattice rule (the AWS
+controller refuses more than one match per rule, its issue #520).
+
+Lattice evaluates rules by priority, while Gateway API gives precedence by
+specificity: an Exact path, then the longest prefix, then a method, then the most
+header matches, and the order of the rules only for ties.  Rules are ordered that way
+before priorities are allocated, so traffic goes where the spec says.
+
+Anything a match asks for that Lattice cannot do is returned as an error naming the
+field, never dropped: query-parameter matches, regular expressions, too many headers,
+and paths outside Lattice's length and character set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from components.specs import HeaderMatchSpec, HttpMatchSpec, PathMatchSpec
+
+from . import gateway_api as k8s
+
+# VPC Lattice API model (botocore vpc-lattice 2022-11-30), CreateRule.match.httpMatch.
+MAX_HEADER_MATCHES = 5
+MAX_PATH_LENGTH = 200
+MAX_HEADER_NAME = 100
+MAX_HEADER_VALUE = 200
+LATTICE_PATH = re.compile(r"/[a-zA-Z0-9@:%_+.~#?&/=-]*")
+
+
+@dataclass(frozen=True)
+class MatchItem:
+    """One Lattice rule to be: a converted match of one route rule."""
+
+    rule_index: int
+    match_index: int
+    key: str
+    match: HttpMatchSpec
+
+
+@dataclass(frozen=True)
+class MatchError:
+    field: str
+    message: str
+
+
+def convert_match(match: k8s.HTTPRouteMatch, field: str) -> Tuple[Optional[HttpMatchSpec], List[MatchError], List[MatchError]]:
+    """(match, errors, warnings) for one HTTPRouteMatch."""
+    errors: List[MatchError] = []
+    warnings: List[MatchError] = []
+    if match.query_params:
+        errors.append(MatchError(f"{field}.queryParams", "VPC Lattice rules cannot match query parameters; remove them"))
+    path = None
+    if match.path is not None:
+        if match.path.type == "RegularExpression":
+            errors.append(MatchError(f"{field}.path.type", "VPC Lattice has no regular-expression path match; use Exact or PathPrefix"))
+        elif len(match.path.value) > MAX_PATH_LENGTH:
+            errors.append(MatchError(f"{field}.path.value", f"path is {len(match.path.value)} characters; VPC Lattice allows at most {MAX_PATH_LENGTH}"))
+        elif not LATTICE_PATH.fullmatch(match.path.value):
+            bad = sorted({c for c in match.path.value if not LATTICE_PATH.fullmatch("/" + c)})
+            errors.append(MatchError(f"{field}.path.value", f"VPC Lattice paths may hold only letters, digits and @:%_+.~#?&/=- (found {''.join(bad)!r})"))
+        else:
+            path = PathMatchSpec("exact" if match.path.type == "Exact" else "prefix", match.path.value)
+    headers: List[HeaderMatchSpec] = []
+    seen_names = set()
+    for index, header in enumerate(match.headers):
+        where = f"{field}.headers[{index}]"
+        if header.name.lower() in seen_names:
+            warnings.append(MatchError(where, f"header {header.name!r} is matched earlier in this match; per the spec only the first counts"))
+            continue
+        seen_names.add(header.name.lower())
+        if header.type == "RegularExpression":
+            errors.append(MatchError(f"{where}.type", "VPC Lattice has no regular-expression header match; use Exact"))
+        elif len(header.name) > MAX_HEADER_NAME:
+            errors.append(MatchError(f"{where}.name", f"header name is longer than VPC Lattice's {MAX_HEADER_NAME} characters"))
+        elif len(header.value) > MAX_HEADER_VALUE:
+            errors.append(MatchError(f"{where}.value", f"header value is longer than VPC Lattice's {MAX_HEADER_VALUE} characters"))
+        else:
+            headers.append(HeaderMatchSpec(header.name, header.value))
+    if len(headers) > MAX_HEADER_MATCHES:
+        errors.append(MatchError(f"{field}.headers", f"{len(headers)} header matches; VPC Lattice allows at most {MAX_HEADER_MATCHES} per rule"))
+    if errors:
+        return None, errors, warnings
+    if path is None and match.method is None and not headers:
+        path = PathMatchSpec("prefix", "/")
+    return HttpMatchSpec(method=match.method, path=path, headers=tuple(headers)), errors, warnings
+
+
+def match_key(match: HttpMatchSpec) -> str:
+    """Identity of a match, stable when other rules are inserted or reordered."""
+    canonical = json.dumps([match.method, match.path and [match.path.kind, match.path.value],
+                            [[h.name.lower(), h.value] for h in match.headers]], separators=(",", ":"))
+    return "m-" + hashlib.sha256(canonical.encode()).hexdigest()[:10]
+
+
+def precedence(item: MatchItem) -> Tuple[int, int, int, int, int, int]:
+    path = item.match.path
+    exact = 0 if path is not None and path.kind == "exact" else 1
+    prefix_length = len(path.value) if path is not None and path.kind == "prefix" else (1 if path is None else 0)
+    return (exact, -prefix_length, 0 if item.match.method else 1, -len(item.match.headers),
+            item.rule_index, item.match_index)
+
+
+def ordered(items: Sequence[MatchItem]) -> List[MatchItem]:
+    return sorted(items, key=precedence)

@@ -1,0 +1,104 @@
+"""Stack settings: what the Kubernetes objects do not say (VPC, cluster, quotas, adoption).
+
+They come from Pulumi stack config (``stacks/Pulumi.<stack>.yaml``, keys under the
+``lattice-gateway:`` namespace) or, for an offline plan, from command-line options.
+Invalid settings are reported with the config key and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+CONFIG_NAMESPACE = "lattice-gateway"
+CONTROLLER_NAME = "application-networking.k8s.aws/gateway-api-controller"
+# Used when an offline plan is made without a VPC: valid in form, owned by nobody.
+PLACEHOLDER_VPC_ID = "vpc-00000000000000000"
+_VPC_ID = re.compile(r"vpc-(([0-9a-z]{8})|([0-9a-z]{17}))")
+
+
+class SettingsError(Exception):
+    """Stack settings that cannot be used; the message names the key and the fix."""
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class ServiceNetworkSettings(_Settings):
+    # ID (sn-…) or ARN of an existing service network to use instead of creating one.
+    existing: Optional[str] = None
+
+
+class StackSettings(_Settings):
+    cluster_name: str = "default"
+    vpc_id: str = PLACEHOLDER_VPC_ID
+    controller_name: str = CONTROLLER_NAME
+    # Keyed by Gateway name (the service network's name).
+    service_networks: Dict[str, ServiceNetworkSettings] = Field(default_factory=dict)
+    rules_per_listener: int = Field(10, ge=1, le=2000)  # Lattice quota, adjustable (default 10)
+    listeners_per_service: int = Field(2, ge=1, le=100)  # Lattice quota, adjustable (default 2)
+    tags: Dict[str, str] = Field(default_factory=dict)
+    sources: List[str] = Field(default_factory=list)
+    default_namespace: str = "default"
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _vpc(cls, value: str) -> str:
+        if not _VPC_ID.fullmatch(value):
+            raise ValueError(f"{value!r} is not a VPC ID (vpc- followed by 8 or 17 characters [0-9a-z])")
+        return value
+
+    @property
+    def uses_placeholder_vpc(self) -> bool:
+        return self.vpc_id == PLACEHOLDER_VPC_ID
+
+
+def settings_from_config(values: Mapping[str, Any]) -> StackSettings:
+    """Settings from config values keyed without the namespace (``vpcId``, …)."""
+    try:
+        return StackSettings.model_validate(dict(values))
+    except ValidationError as error:
+        details = []
+        for item in error.errors():
+            key = ".".join(str(part) for part in item["loc"])
+            details.append(f"{CONFIG_NAMESPACE}:{key}: {item['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("invalid stack settings: " + "; ".join(details)) from error
+
+
+def read_stack_file(path: Path) -> Dict[str, Any]:
+    """Our namespace's config values from a ``Pulumi.<stack>.yaml`` file (secure values are
+    not ours to read and are left out)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise SettingsError(f"{path}: cannot read stack settings: {error}") from error
+    config = document.get("config") or {}
+    prefix = CONFIG_NAMESPACE + ":"
+    return {key[len(prefix):]: value for key, value in config.items() if isinstance(key, str) and key.startswith(prefix)}
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    """``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir`` (Pulumi.yaml)."""
+    config_dir = project_dir
+    project_file = project_dir / "Pulumi.yaml"
+    if project_file.is_file():
+        project = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+        if project.get("stackConfigDir"):
+            config_dir = project_dir / project["stackConfigDir"]
+    return config_dir / f"Pulumi.{stack}.yaml"
+
+
+def merged(base: StackSettings, **overrides: Any) -> StackSettings:
+    values: Dict[str, Any] = base.model_dump(by_alias=False)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return StackSettings.model_validate(values)
+    except ValidationError as error:
+        raise SettingsError(str(error)) from error
+

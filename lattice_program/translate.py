@@ -1,0 +1,398 @@
+"""The translator: a snapshot of Kubernetes objects to the Lattice model, purely.
+
+No Pulumi, no I/O, and the same output for the same input (objects are visited in
+sorted order, names are derived from identities).  All Gateway API semantics live here
+and in the modules it calls: ``attachment`` (parentRefs and listeners), ``rules``
+(matches and precedence), ``backends`` (Services, ReferenceGrants, targets),
+``weights``, ``priorities`` and ``naming``.
+
+An object that cannot be honoured is left out of the model whole, with its conditions
+and problems saying why; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from components.specs import (
+    FixedResponseAction,
+    ForwardAction,
+    GatewayClassSpec,
+    GatewaySpec,
+    LatticeModel,
+    ListenerSpec,
+    RouteSpec,
+    RuleSpec,
+    ServiceNetworkAssociationSpec,
+    ServiceNetworkSpec,
+    ServiceSpec,
+    Target,
+    TargetGroupSpec,
+    VpcAssociationSpec,
+    WeightedTargetGroup,
+)
+
+from . import gateway_api as k8s
+from . import naming, priorities, rules
+from .attachment import Attachment, RouteIdentity, attach, lattice_protocol
+from .backends import BackendContext, Resolved, Unresolved, merge_duplicates, resolve
+from .settings import StackSettings
+from .snapshot import Snapshot
+from .status import Condition, ObjectRef, Problem, StatusBook
+from .weights import to_lattice_weights
+
+CERTIFICATE_ARN_OPTION = "application-networking.k8s.aws/certificate-arn"
+INVALID_BACKEND_STATUS = 500  # what the spec asks for when no backend of a rule is valid
+DEFAULT_ACTION_STATUS = 404  # requests that match no rule
+SERVICE_NETWORK_NAME = re.compile(r"(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]{3,63}")
+PENDING = Condition("Programmed", "Unknown", "Pending", "planned; programmed once the stack is applied")
+
+# Priorities already applied, by listener (``<route key>/<listener key>``) and rule key.
+PreviousPriorities = Mapping[str, Mapping[str, int]]
+
+
+@dataclass(frozen=True)
+class Translation:
+    model: LatticeModel
+    book: StatusBook
+
+
+def translate(snapshot: Snapshot, settings: StackSettings, *,
+              previous_priorities: Optional[PreviousPriorities] = None) -> Translation:
+    return _Translator(snapshot, settings, previous_priorities or {}).run()
+
+
+@dataclass
+class _RouteOutcome:
+    spec: RouteSpec
+    gateway_class: str
+    targets: Dict[str, Tuple[Target, ...]] = field(default_factory=dict)
+
+
+class _Translator:
+    def __init__(self, snapshot: Snapshot, settings: StackSettings, previous: PreviousPriorities) -> None:
+        self.snapshot = snapshot
+        self.settings = settings
+        self.previous = previous
+        self.book = StatusBook()
+
+    def run(self) -> Translation:
+        classes = self._gateway_classes()
+        gateways, accepted = self._gateways(classes)
+        routes = [outcome for key in sorted(self.snapshot.http_routes)
+                  if (outcome := self._route(self.snapshot.http_routes[key], accepted, gateways)) is not None]
+        routes = self._drop_name_collisions(routes)
+        targets: Dict[str, Tuple[Target, ...]] = {}
+        for outcome in routes:
+            targets.update(outcome.targets)
+        class_specs = tuple(
+            GatewayClassSpec(
+                key=f"GatewayClass/{name}",
+                controller_name=self.settings.controller_name,
+                gateways=tuple(spec for spec, class_name in gateways if class_name == name),
+                routes=tuple(o.spec for o in routes if o.gateway_class == name),
+            )
+            for name in sorted(classes)
+        )
+        return Translation(LatticeModel(class_specs, targets), self.book)
+
+    # --- GatewayClass and Gateway ----------------------------------------------------
+
+    def _gateway_classes(self) -> List[str]:
+        ours = []
+        for name, gateway_class in sorted(self.snapshot.gateway_classes.items()):
+            if gateway_class.spec.controller_name != self.settings.controller_name:
+                continue
+            ref = ObjectRef("GatewayClass", None, name, gateway_class.api_version)
+            self.book.condition(ref, Condition("Accepted", "True", "Accepted", "handled by lattice-gateway"))
+            ours.append(name)
+        return ours
+
+    def _gateways(self, classes: Sequence[str]):
+        specs: List[Tuple[GatewaySpec, str]] = []
+        accepted: Dict[Tuple[str, str], bool] = {}
+        network_owner: Dict[str, ObjectRef] = {}
+        vpc_owner: Optional[ObjectRef] = None
+        ordered = sorted(self.snapshot.gateways.items(),
+                         key=lambda item: (item[1].metadata.creation_timestamp or "", item[0]))
+        for key, gateway in ordered:
+            ref = ObjectRef("Gateway", key[0], key[1], gateway.api_version)
+            class_name = gateway.spec.gateway_class_name
+            if class_name not in self.snapshot.gateway_classes:
+                self.book.problem(Problem(ref, "spec.gatewayClassName", f"GatewayClass {class_name!r} not found; the "
+                                          "Gateway is ignored until it exists", "warning", self._origin(ref)))
+                continue
+            if class_name not in classes:
+                continue
+            spec = self._gateway(ref, gateway, network_owner, vpc_owner)
+            accepted[key] = spec is not None
+            if spec is not None:
+                if spec.vpc_associations:
+                    vpc_owner = vpc_owner or ref
+                specs.append((spec, class_name))
+        return specs, accepted
+
+    def _gateway(self, ref: ObjectRef, gateway: k8s.Gateway, network_owner: Dict[str, ObjectRef],
+                 vpc_owner: Optional[ObjectRef]) -> Optional[GatewaySpec]:
+        name = gateway.metadata.name
+        adopt = self.settings.service_networks.get(name)
+        existing = adopt.existing if adopt else None
+        reject = None
+        if gateway.spec.addresses:
+            reject = ("UnsupportedAddress", "spec.addresses", "VPC Lattice assigns addresses itself; remove spec.addresses")
+        elif existing is None and not SERVICE_NETWORK_NAME.fullmatch(naming.service_network_name(name)):
+            reject = ("Invalid", "metadata.name", f"{name!r} is not a valid service network name (3-63 of [a-z0-9-], no "
+                      f"'--', no edge '-'); rename the Gateway or adopt an existing network with "
+                      f"lattice-gateway:serviceNetworks.{name}.existing")
+        elif name in network_owner:
+            reject = ("Invalid", "metadata.name", f"service network {name!r} already belongs to {network_owner[name]}; "
+                      "Gateways in different namespaces map to one service network by name, so give this one another name")
+        if reject:
+            reason, field_path, message = reject
+            self.book.condition(ref, Condition("Accepted", "False", reason, message))
+            self.book.problem(Problem(ref, field_path, message, origin=self._origin(ref)))
+            return None
+        network_owner[name] = ref
+        for index, listener in enumerate(gateway.spec.listeners):
+            if lattice_protocol(listener) is None:
+                mode = f" with TLS mode {listener.tls.mode}" if listener.tls else ""
+                self.book.problem(Problem(ref, f"spec.listeners[{index}].protocol",
+                                          f"{listener.protocol}{mode} listeners are not served by this version (HTTP and "
+                                          "HTTPS with TLS Terminate are); no route attaches to listener "
+                                          f"{listener.name!r}", "warning", self._origin(ref)))
+        tags = {**self.settings.tags, "lattice-gateway/gateway": ref.key}
+        associations: Tuple[VpcAssociationSpec, ...] = ()
+        if vpc_owner is None:
+            associations = (VpcAssociationSpec(key=f"{ref.key}/vpc/{self.settings.vpc_id}",
+                                               vpc_identifier=self.settings.vpc_id, tags=tags),)
+        else:
+            self.book.problem(Problem(ref, "", f"VPC {self.settings.vpc_id} is already associated with the service network "
+                                      f"of {vpc_owner}; VPC Lattice associates a VPC with one service network only, so "
+                                      "this network is not reachable from the cluster's VPC", "warning", self._origin(ref)))
+        self.book.condition(ref, Condition("Accepted", "True", "Accepted", "handled by lattice-gateway"))
+        self.book.condition(ref, PENDING)
+        return GatewaySpec(
+            key=ref.key,
+            service_network=ServiceNetworkSpec(name=naming.service_network_name(name), tags=tags, existing=existing),
+            vpc_associations=associations,
+        )
+
+    # --- routes ------------------------------------------------------------------------
+
+    def _route(self, route: k8s.HTTPRoute, accepted: Mapping[Tuple[str, str], bool],
+               gateways: Sequence[Tuple[GatewaySpec, str]]) -> Optional[_RouteOutcome]:
+        meta = route.metadata
+        ref = ObjectRef("HTTPRoute", meta.namespace, meta.name, route.api_version)
+        identity = RouteIdentity(ref, "HTTPRoute", meta.namespace or "", route.spec.parent_refs, route.spec.hostnames)
+        attachments = attach(identity, gateways=self.snapshot.gateways, ours=accepted,
+                             namespace_labels=self.snapshot.namespace_labels, book=self.book)
+        if not attachments:
+            return None
+        errors = _unsupported_route_fields(route)
+        items, match_errors = self._match_items(ref, route)
+        errors.extend(match_errors)
+        ctx = BackendContext(ref.key, "HTTPRoute", meta.namespace or "", self.settings.vpc_id,
+                             self.settings.cluster_name, dict(self.settings.tags))
+        actions, target_groups, targets, backend_errors, unresolved = self._backends(ref, route, ctx)
+        errors.extend(backend_errors)
+        listeners_wanted, listener_errors = self._listener_protocols(attachments)
+        errors.extend(listener_errors)
+        if not errors:
+            errors.extend(self._quota_errors(route, listeners_wanted, items))
+        if errors:
+            self._reject(ref, errors)
+            return None
+        self._resolved_refs(ref, unresolved)
+        service = self._service(ref, route, attachments, listeners_wanted)
+        listeners = tuple(self._listener(ref, protocol, port, items, actions) for protocol, port in listeners_wanted)
+        gateway_class = next(class_name for spec, class_name in gateways if spec.key == attachments[0].gateway_key)
+        associations = tuple(ServiceNetworkAssociationSpec(gateway=key, tags=dict(service.tags))
+                             for key in dict.fromkeys(a.gateway_key for a in attachments))
+        spec = RouteSpec(key=ref.key, kind="HTTPRoute", service=service, associations=associations,
+                         listeners=listeners, target_groups=tuple(target_groups[k] for k in sorted(target_groups)))
+        return _RouteOutcome(spec, gateway_class, targets)
+
+    def _match_items(self, ref: ObjectRef, route: k8s.HTTPRoute):
+        items: List[rules.MatchItem] = []
+        errors: List[Tuple[str, str]] = []
+        keys_seen: Dict[str, str] = {}
+        for rule_index, rule in enumerate(route.spec.rules):
+            for match_index, match in enumerate(rule.matches):
+                where = f"spec.rules[{rule_index}].matches[{match_index}]"
+                converted, match_errors, warnings = rules.convert_match(match, where)
+                errors.extend((e.field, e.message) for e in match_errors)
+                for warning in warnings:
+                    self.book.problem(Problem(ref, warning.field, warning.message, "warning", self._origin(ref)))
+                if converted is None:
+                    continue
+                key = rules.match_key(converted)
+                if key in keys_seen:
+                    self.book.problem(Problem(ref, where, f"same match as {keys_seen[key]}, which takes precedence; this "
+                                              "one is never reached and is left out", "warning", self._origin(ref)))
+                    continue
+                keys_seen[key] = where
+                if rule.name:
+                    key = rule.name if len(rule.matches) == 1 else f"{rule.name}.{key}"
+                items.append(rules.MatchItem(rule_index, match_index, key, converted))
+        return rules.ordered(items), errors
+
+    def _backends(self, ref: ObjectRef, route: k8s.HTTPRoute, ctx: BackendContext):
+        actions: Dict[int, ForwardAction | FixedResponseAction] = {}
+        target_groups: Dict[str, TargetGroupSpec] = {}
+        targets: Dict[str, Tuple[Target, ...]] = {}
+        errors: List[Tuple[str, str]] = []
+        unresolved: List[Unresolved] = []
+        for rule_index, rule in enumerate(route.spec.rules):
+            entries: List[Tuple[Resolved, int]] = []
+            for backend_index, backend in enumerate(rule.backend_refs):
+                where = f"spec.rules[{rule_index}].backendRefs[{backend_index}]"
+                outcome = resolve(backend, where, ctx, self.snapshot)
+                if isinstance(outcome, Unresolved):
+                    if outcome.rejects_route:
+                        errors.append((where, outcome.message))
+                    else:
+                        unresolved.append(outcome)
+                    continue
+                entries.append((outcome, backend.weight))
+            entries = merge_duplicates(entries)
+            live = [(resolved, weight) for resolved, weight in entries]
+            if not live or all(weight == 0 for _, weight in live):
+                actions[rule_index] = FixedResponseAction(INVALID_BACKEND_STATUS)
+                continue
+            converted = to_lattice_weights([weight for _, weight in live])
+            if converted.error:
+                errors.append((f"spec.rules[{rule_index}].backendRefs", converted.error))
+                continue
+            if converted.scaled:
+                self.book.problem(Problem(ref, f"spec.rules[{rule_index}].backendRefs",
+                                          f"weights {[w for _, w in live]} scaled to {list(converted.weights)} to fit "
+                                          "VPC Lattice's 0..999", "warning", self._origin(ref)))
+            forward = []
+            for (resolved, _), weight in zip(live, converted.weights):
+                target_groups[resolved.target_group.key] = resolved.target_group
+                targets[resolved.target_group.key] = resolved.targets
+                forward.append(WeightedTargetGroup(resolved.target_group.key, weight))
+            actions[rule_index] = ForwardAction(tuple(forward))
+        return actions, target_groups, targets, errors, unresolved
+
+    def _listener_protocols(self, attachments: Sequence[Attachment]):
+        wanted: Dict[int, str] = {}
+        errors: List[Tuple[str, str]] = []
+        for attachment in attachments:
+            for listener in attachment.listeners:
+                protocol = lattice_protocol(listener) or ""
+                if wanted.setdefault(listener.port, protocol) != protocol:
+                    errors.append(("spec.parentRefs", f"port {listener.port} is {wanted[listener.port]} on one parent and "
+                                   f"{protocol} on another; a Lattice service has one listener per port"))
+        return sorted((protocol, port) for port, protocol in wanted.items()), errors
+
+    def _quota_errors(self, route: k8s.HTTPRoute, listeners: Sequence[Tuple[str, int]], items: Sequence[rules.MatchItem]):
+        errors: List[Tuple[str, str]] = []
+        if len(listeners) > self.settings.listeners_per_service:
+            errors.append(("spec.parentRefs", f"the route attaches to {len(listeners)} listeners "
+                           f"({', '.join(f'{p}:{n}' for p, n in listeners)}); a Lattice service has at most "
+                           f"{self.settings.listeners_per_service} (quota; raise it in Service Quotas and set "
+                           "lattice-gateway:listenersPerService), or narrow parentRefs with sectionName"))
+        if len(items) > self.settings.rules_per_listener:
+            errors.append(("spec.rules", f"{len(items)} Lattice rules needed (one per match); a listener holds at most "
+                           f"{self.settings.rules_per_listener} (quota; raise it in Service Quotas and set "
+                           "lattice-gateway:rulesPerListener), or merge matches"))
+        return errors
+
+    def _service(self, ref: ObjectRef, route: k8s.HTTPRoute, attachments: Sequence[Attachment],
+                 listeners: Sequence[Tuple[str, int]]) -> ServiceSpec:
+        hostnames = [h for a in attachments for h in a.hostnames] or list(route.spec.hostnames)
+        precise = [h for h in hostnames if not h.startswith("*.")]
+        domain = precise[0] if precise else None
+        if len(set(precise)) > 1:
+            self.book.problem(Problem(ref, "spec.hostnames", f"a Lattice service has one custom domain; {domain!r} is used "
+                                      f"and {sorted(set(precise) - {domain})} are not served", "warning", self._origin(ref)))
+        certificate = None
+        if any(protocol == "HTTPS" for protocol, _ in listeners):
+            arns = [l.tls.options[CERTIFICATE_ARN_OPTION] for a in attachments for l in a.listeners
+                    if l.tls is not None and CERTIFICATE_ARN_OPTION in l.tls.options]
+            certificate = arns[0] if arns else None
+            if domain and certificate is None:
+                self.book.problem(Problem(ref, "spec.hostnames", f"HTTPS on custom domain {domain!r} needs a certificate: "
+                                          f"set tls.options[{CERTIFICATE_ARN_OPTION!r}] on the Gateway listener",
+                                          "warning", self._origin(ref)))
+        tags = {**self.settings.tags, "lattice-gateway/route": ref.key}
+        return ServiceSpec(name=naming.service_name("HTTPRoute", ref.namespace or "", ref.name),
+                           custom_domain_name=domain, certificate_arn=certificate, tags=tags)
+
+    def _listener(self, ref: ObjectRef, protocol: str, port: int, items: Sequence[rules.MatchItem],
+                  actions: Mapping[int, ForwardAction | FixedResponseAction]) -> ListenerSpec:
+        key = f"{protocol.lower()}-{port}"
+        keys = [item.key for item in items]
+        allocation = priorities.allocate(keys, self.previous.get(f"{ref.key}/{key}"))
+        if allocation.warning:
+            self.book.problem(Problem(ref, "spec.rules", f"listener {key}: {allocation.warning}", "warning"))
+        rule_specs = tuple(
+            RuleSpec(key=item.key, name=naming.rule_name(item.key), priority=allocation.priorities[item.key],
+                     match=item.match, action=actions[item.rule_index], tags={**self.settings.tags})
+            for item in items
+        )
+        return ListenerSpec(key=key, name=naming.listener_name(protocol, port), port=port, protocol=protocol,
+                            default_action=FixedResponseAction(DEFAULT_ACTION_STATUS), rules=rule_specs,
+                            tags={**self.settings.tags})
+
+    # --- status helpers ----------------------------------------------------------------
+
+    def _reject(self, ref: ObjectRef, errors: Sequence[Tuple[str, str]]) -> None:
+        for field_path, message in errors:
+            self.book.problem(Problem(ref, field_path, message, origin=self._origin(ref)))
+        summary = "; ".join(f"{f}: {m}" for f, m in errors)
+        for parent in self.book.status(ref).parents:
+            if parent.conditions.get("Accepted", Condition("", "False", "")).status == "True":
+                parent.conditions["Accepted"] = Condition("Accepted", "False", "UnsupportedValue", summary)
+
+    def _resolved_refs(self, ref: ObjectRef, unresolved: Sequence[Unresolved]) -> None:
+        if unresolved:
+            condition = Condition("ResolvedRefs", "False", unresolved[0].reason, "; ".join(u.message for u in unresolved))
+            for item in unresolved:
+                self.book.problem(Problem(ref, item.message.split(":", 1)[0], item.message.split(": ", 1)[-1],
+                                          origin=self._origin(ref)))
+        else:
+            condition = Condition("ResolvedRefs", "True", "ResolvedRefs", "all backend references resolved")
+        for parent in self.book.status(ref).parents:
+            if parent.conditions.get("Accepted", Condition("", "False", "")).status == "True":
+                parent.conditions["ResolvedRefs"] = condition
+
+    def _drop_name_collisions(self, routes: List[_RouteOutcome]) -> List[_RouteOutcome]:
+        owner: Dict[str, str] = {}
+        kept: List[_RouteOutcome] = []
+        for outcome in routes:
+            names = [("service", outcome.spec.service.name)] + [("target group", tg.name) for tg in outcome.spec.target_groups]
+            clash = next(((what, name) for what, name in names if name in owner and owner[name] != outcome.spec.key), None)
+            if clash:
+                ref = _ref_from_key(outcome.spec.key)
+                self._reject(ref, [("metadata.name", f"{clash[0]} name {clash[1]!r} is already used by {owner[clash[1]]}; "
+                                    "rename one of the two routes")])
+                continue
+            for _, name in names:
+                owner[name] = outcome.spec.key
+            kept.append(outcome)
+        return kept
+
+    def _origin(self, ref: ObjectRef) -> str:
+        return self.snapshot.origins.get(ref, "")
+
+
+def _unsupported_route_fields(route: k8s.HTTPRoute) -> List[Tuple[str, str]]:
+    errors: List[Tuple[str, str]] = []
+    for index, rule in enumerate(route.spec.rules):
+        where = f"spec.rules[{index}]"
+        if rule.filters:
+            kinds = sorted({str(f.get("type", "?")) for f in rule.filters})
+            errors.append((f"{where}.filters", f"VPC Lattice rules have no filters ({', '.join(kinds)}); remove them"))
+        for name, value in (("timeouts", rule.timeouts), ("retry", rule.retry), ("sessionPersistence", rule.session_persistence)):
+            if value:
+                errors.append((f"{where}.{name}", f"VPC Lattice rules have no {name} setting; remove it"))
+    return errors
+
+
+def _ref_from_key(key: str) -> ObjectRef:
+    kind, namespace, name = key.split("/", 2)
+    return ObjectRef(kind, namespace, name, f"{k8s.GATEWAY_GROUP}/v1")
