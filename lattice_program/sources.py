@@ -69,6 +69,11 @@ def _load_file(path: Path) -> List[RawObject]:
     return _load_stream(text, str(path))
 
 
+def load_text(text: str, name: str = "<text>") -> List[RawObject]:
+    """Every document of one YAML stream."""
+    return _load_stream(text, name)
+
+
 def _load_stream(text: str, name: str) -> List[RawObject]:
     try:
         documents = list(yaml.load_all(text, Loader=_Loader))
