@@ -83,17 +83,6 @@ def read_stack_file(path: Path) -> Dict[str, Any]:
     return {key[len(prefix):]: value for key, value in config.items() if isinstance(key, str) and key.startswith(prefix)}
 
 
-def stack_file(project_dir: Path, stack: str) -> Path:
-    """``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir`` (Pulumi.yaml)."""
-    config_dir = project_dir
-    project_file = project_dir / "Pulumi.yaml"
-    if project_file.is_file():
-        project = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
-        if project.get("stackConfigDir"):
-            config_dir = project_dir / project["stackConfigDir"]
-    return config_dir / f"Pulumi.{stack}.yaml"
-
-
 def merged(base: StackSettings, **overrides: Any) -> StackSettings:
     values: Dict[str, Any] = base.model_dump(by_alias=False)
     values.update({k: v for k, v in overrides.items() if v is not None})

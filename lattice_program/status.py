@@ -18,7 +18,13 @@ class ObjectRef:
     kind: str
     namespace: Optional[str]
     name: str
-    api_version: str = ""
+    api_version: str = field(default="", compare=False)
+
+    @classmethod
+    def from_key(cls, key: str) -> "ObjectRef":
+        """Inverse of :attr:`key` for namespaced objects."""
+        kind, namespace, name = key.split("/", 2)
+        return cls(kind, namespace, name)
 
     def __str__(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"

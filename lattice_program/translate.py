@@ -165,7 +165,7 @@ class _Translator:
         tags = {**self.settings.tags, "lattice-gateway/gateway": ref.key}
         associations: Tuple[VpcAssociationSpec, ...] = ()
         if vpc_owner is None:
-            associations = (VpcAssociationSpec(key=f"{ref.key}/vpc/{self.settings.vpc_id}",
+            associations = (VpcAssociationSpec(key=f"vpc/{self.settings.vpc_id}",
                                                vpc_identifier=self.settings.vpc_id, tags=tags),)
         else:
             self.book.problem(Problem(ref, "", f"VPC {self.settings.vpc_id} is already associated with the service network "
@@ -367,7 +367,7 @@ class _Translator:
             names = [("service", outcome.spec.service.name)] + [("target group", tg.name) for tg in outcome.spec.target_groups]
             clash = next(((what, name) for what, name in names if name in owner and owner[name] != outcome.spec.key), None)
             if clash:
-                ref = _ref_from_key(outcome.spec.key)
+                ref = ObjectRef.from_key(outcome.spec.key)
                 self._reject(ref, [("metadata.name", f"{clash[0]} name {clash[1]!r} is already used by {owner[clash[1]]}; "
                                     "rename one of the two routes")])
                 continue
@@ -392,7 +392,3 @@ def _unsupported_route_fields(route: k8s.HTTPRoute) -> List[Tuple[str, str]]:
                 errors.append((f"{where}.{name}", f"VPC Lattice rules have no {name} setting; remove it"))
     return errors
 
-
-def _ref_from_key(key: str) -> ObjectRef:
-    kind, namespace, name = key.split("/", 2)
-    return ObjectRef(kind, namespace, name, f"{k8s.GATEWAY_GROUP}/v1")

@@ -1,0 +1,87 @@
+"""Parse, translate and contract-check: from raw objects to a model safe to apply.
+
+The one path every way of use goes through (offline plan, ``pulumi up``, the watch
+daemon).  A request that breaks the VPC Lattice API contract becomes a problem of the
+object that implied it, and that object leaves the model before anything reaches AWS;
+the others go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from components.specs import LatticeModel
+
+from .contract import ContractViolation, check_request
+from .requests import model_requests
+from .settings import StackSettings
+from .snapshot import parse
+from .sources import RawObject
+from .status import Condition, ObjectRef, ObjectStatus, Problem, StatusBook
+from .translate import PreviousPriorities, translate
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    model: LatticeModel
+    statuses: Tuple[ObjectStatus, ...]
+    problems: Tuple[Problem, ...]
+
+    @property
+    def errors(self) -> Tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+def plan(raw_objects: Iterable[RawObject], settings: StackSettings, *,
+         previous_priorities: Optional[PreviousPriorities] = None) -> PlanResult:
+    parsed = parse(raw_objects, default_namespace=settings.default_namespace)
+    translation = translate(parsed.snapshot, settings, previous_priorities=previous_priorities)
+    book = translation.book
+    model = enforce_contract(translation.model, book)
+    return PlanResult(model, book.statuses(), tuple(parsed.problems) + tuple(book.problems))
+
+
+def enforce_contract(model: LatticeModel, book: StatusBook) -> LatticeModel:
+    """Check every implied request; drop the objects whose requests break the contract."""
+    violations: Dict[str, List[ContractViolation]] = {}
+    for owner, operation, params in model_requests(model):
+        found = check_request(operation, params)
+        if found:
+            violations.setdefault(owner, []).extend(found)
+    if not violations:
+        return model
+    for owner, found in sorted(violations.items()):
+        ref = ObjectRef.from_key(owner)
+        message = "; ".join(str(v) for v in found)
+        book.problem(Problem(ref, "", f"the VPC Lattice API would refuse: {message}"))
+        condition = Condition("Accepted", "False", "UnsupportedValue", f"the VPC Lattice API would refuse: {message}")
+        status = book.status(ref)
+        if status.parents:
+            for parent in status.parents:
+                if parent.conditions.get("Accepted") and parent.conditions["Accepted"].status == "True":
+                    parent.conditions["Accepted"] = condition
+        else:
+            status.conditions["Accepted"] = condition
+    return _without(model, set(violations), book)
+
+
+def _without(model: LatticeModel, dropped: Set[str], book: StatusBook) -> LatticeModel:
+    classes = []
+    for gateway_class in model.gateway_classes:
+        gateways = tuple(g for g in gateway_class.gateways if g.key not in dropped)
+        routes = []
+        for route in gateway_class.routes:
+            lost = [a.gateway for a in route.associations if a.gateway in dropped]
+            if route.key in dropped:
+                continue
+            if lost:
+                book.problem(Problem(ObjectRef.from_key(route.key), "spec.parentRefs",
+                                     f"left out because its Gateway {lost[0]} was left out", "error"))
+                continue
+            routes.append(route)
+        classes.append(replace(gateway_class, gateways=gateways, routes=tuple(routes)))
+    kept_groups = {tg.key for c in classes for r in c.routes for tg in r.target_groups}
+    targets = {key: value for key, value in model.targets.items() if key in kept_groups}
+    return LatticeModel(tuple(classes), targets)
+

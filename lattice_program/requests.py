@@ -1,0 +1,136 @@
+"""The VPC Lattice API requests a model implies, for checking against the API contract.
+
+Each spec maps to the Create* request the provider will send for it.  IDs that only
+exist after creation (service, listener, target group, service network) are filled with
+placeholders of the right form, so the check covers everything the model decides and
+nothing it cannot know.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, Mapping, Sequence, Tuple
+
+from components.specs import (
+    Action,
+    FixedResponseAction,
+    GatewaySpec,
+    HttpMatchSpec,
+    LatticeModel,
+    RouteSpec,
+    Target,
+    TargetGroupSpec,
+)
+
+PLACEHOLDER_SERVICE_NETWORK_ID = "sn-" + "0" * 17
+PLACEHOLDER_SERVICE_ID = "svc-" + "0" * 17
+PLACEHOLDER_LISTENER_ID = "listener-" + "0" * 17
+PLACEHOLDER_TARGET_GROUP_ID = "tg-" + "0" * 17
+REGISTER_BATCH = 100  # RegisterTargets.targets (API model): 1..100
+
+# (owner key, operation, params): the owner is the Gateway or route key the request belongs to.
+Request = Tuple[str, str, Dict[str, Any]]
+
+
+def model_requests(model: LatticeModel) -> Iterator[Request]:
+    for gateway in model.gateways():
+        yield from gateway_requests(gateway)
+    networks = {g.key: g.service_network.existing or PLACEHOLDER_SERVICE_NETWORK_ID for g in model.gateways()}
+    for route in model.routes():
+        yield from route_requests(route, networks, model.targets)
+
+
+def gateway_requests(gateway: GatewaySpec) -> Iterator[Request]:
+    network = gateway.service_network
+    network_id = network.existing or PLACEHOLDER_SERVICE_NETWORK_ID
+    if network.existing is None:
+        yield gateway.key, "CreateServiceNetwork", _with_tags({"name": network.name, "authType": network.auth_type}, network.tags)
+    for association in gateway.vpc_associations:
+        params: Dict[str, Any] = {"serviceNetworkIdentifier": network_id, "vpcIdentifier": association.vpc_identifier}
+        if association.security_group_ids:
+            params["securityGroupIds"] = list(association.security_group_ids)
+        yield gateway.key, "CreateServiceNetworkVpcAssociation", _with_tags(params, association.tags)
+
+
+def route_requests(route: RouteSpec, networks: Mapping[str, str],
+                   targets_by_group: Mapping[str, Sequence[Target]]) -> Iterator[Request]:
+    """``networks`` maps Gateway keys to service network identifiers."""
+    service = route.service
+    params: Dict[str, Any] = {"name": service.name, "authType": service.auth_type}
+    if service.custom_domain_name:
+        params["customDomainName"] = service.custom_domain_name
+    if service.certificate_arn:
+        params["certificateArn"] = service.certificate_arn
+    yield route.key, "CreateService", _with_tags(params, service.tags)
+    for association in route.associations:
+        yield route.key, "CreateServiceNetworkServiceAssociation", _with_tags(
+            {"serviceIdentifier": PLACEHOLDER_SERVICE_ID,
+             "serviceNetworkIdentifier": networks.get(association.gateway, PLACEHOLDER_SERVICE_NETWORK_ID)},
+            association.tags)
+    for target_group in route.target_groups:
+        yield route.key, "CreateTargetGroup", target_group_request(target_group)
+    for listener in route.listeners:
+        yield route.key, "CreateListener", _with_tags(
+            {"serviceIdentifier": PLACEHOLDER_SERVICE_ID, "name": listener.name, "port": listener.port,
+             "protocol": listener.protocol, "defaultAction": action_request(listener.default_action)},
+            listener.tags)
+        for rule in listener.rules:
+            yield route.key, "CreateRule", _with_tags(
+                {"serviceIdentifier": PLACEHOLDER_SERVICE_ID, "listenerIdentifier": PLACEHOLDER_LISTENER_ID,
+                 "name": rule.name, "priority": rule.priority, "match": {"httpMatch": match_request(rule.match)},
+                 "action": action_request(rule.action)},
+                rule.tags)
+    for target_group in route.target_groups:
+        targets = targets_by_group.get(target_group.key, ())
+        for start in range(0, len(targets), REGISTER_BATCH):
+            batch = targets[start:start + REGISTER_BATCH]
+            yield route.key, "RegisterTargets", {"targetGroupIdentifier": PLACEHOLDER_TARGET_GROUP_ID,
+                                                 "targets": [{"id": t.id, "port": t.port} for t in batch]}
+
+
+def target_group_request(target_group: TargetGroupSpec) -> Dict[str, Any]:
+    config: Dict[str, Any] = {"port": target_group.port, "protocol": target_group.protocol,
+                              "ipAddressType": target_group.ip_address_type,
+                              "vpcIdentifier": target_group.vpc_identifier}
+    if target_group.protocol_version:
+        config["protocolVersion"] = target_group.protocol_version
+    check = target_group.health_check
+    if check is not None:
+        health: Dict[str, Any] = {"enabled": check.enabled}
+        for key, value in (("protocol", check.protocol), ("protocolVersion", check.protocol_version),
+                           ("path", check.path), ("port", check.port),
+                           ("healthCheckIntervalSeconds", check.interval_seconds),
+                           ("healthCheckTimeoutSeconds", check.timeout_seconds),
+                           ("healthyThresholdCount", check.healthy_threshold_count),
+                           ("unhealthyThresholdCount", check.unhealthy_threshold_count)):
+            if value is not None:
+                health[key] = value
+        if check.matcher is not None:
+            health["matcher"] = {"httpCode": check.matcher}
+        config["healthCheck"] = health
+    return _with_tags({"name": target_group.name, "type": target_group.type, "config": config}, target_group.tags)
+
+
+def action_request(action: Action) -> Dict[str, Any]:
+    if isinstance(action, FixedResponseAction):
+        return {"fixedResponse": {"statusCode": action.status_code}}
+    return {"forward": {"targetGroups": [{"targetGroupIdentifier": PLACEHOLDER_TARGET_GROUP_ID, "weight": entry.weight}
+                                         for entry in action.target_groups]}}
+
+
+def match_request(match: HttpMatchSpec) -> Dict[str, Any]:
+    http: Dict[str, Any] = {}
+    if match.method:
+        http["method"] = match.method
+    if match.path is not None:
+        http["pathMatch"] = {"match": {match.path.kind: match.path.value}, "caseSensitive": match.path.case_sensitive}
+    if match.headers:
+        http["headerMatches"] = [{"name": h.name, "match": {"exact": h.value}, "caseSensitive": h.case_sensitive}
+                                 for h in match.headers]
+    return http
+
+
+def _with_tags(params: Dict[str, Any], tags) -> Dict[str, Any]:
+    if tags:
+        params["tags"] = dict(tags)
+    return params
+
