@@ -1,0 +1,106 @@
+"""What a command reads before it works: stack settings and Kubernetes objects.
+
+Every failure here is an :class:`InputError` whose message is what the user sees
+(exit code 2): a file that cannot be read, a stack without a settings file, a
+kubeconfig context that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from components.specs import LatticeModel, Target
+from lattice_program.settings import SettingsError, StackSettings, merged, read_stack_file, settings_from_config
+from lattice_program.sources import RawObject, SourceError, load_paths
+from lattice_program.status import Problem
+
+TARGET_GROUPS_OUTPUT = "targetGroups"
+
+
+class InputError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Inputs:
+    objects: Sequence[RawObject]
+    complete: bool = True  # False when part of a cluster read failed: then nothing may be deregistered
+    notes: List[Problem] = field(default_factory=list)
+
+
+def load_settings(project_dir: Path, stack: Optional[str], **overrides: Any) -> StackSettings:
+    values: Mapping[str, Any] = {}
+    if stack:
+        path = _stack_file(project_dir, stack)
+        if not path.is_file():
+            raise InputError(f"stack {stack!r} has no settings file {path}; create it (see stacks/Pulumi.dev.yaml)")
+        values = read_stack_file(path)
+    try:
+        return merged(settings_from_config(values), **overrides)
+    except SettingsError as error:
+        raise InputError(str(error)) from None
+
+
+def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings: StackSettings) -> Inputs:
+    if paths and context:
+        raise InputError("give either PATH... or --context, not both")
+    if context:
+        from lattice_program.cluster_source import ClusterUnavailable, read_cluster
+
+        try:
+            read = read_cluster(context=context, cluster_name=settings.cluster_name)
+        except ClusterUnavailable as error:
+            raise InputError(str(error)) from None
+        notes = [Problem(None, "", f"cluster read incomplete: {failure}", "warning", f"context {context}")
+                 for failure in read.failures]
+        return Inputs(read.objects, read.complete, notes)
+    sources = list(paths or settings.sources)
+    if not sources:
+        raise InputError("no input: name YAML files or directories, '-' for standard input, or --context")
+    try:
+        return Inputs(load_paths(sources))
+    except SourceError as error:
+        raise InputError(str(error)) from None
+
+
+def desired_by_group_id(model: LatticeModel, outputs: Mapping[str, Any], *,
+                        complete: bool) -> Tuple[Dict[str, Optional[Sequence[Target]]], List[str]]:
+    """Desired members keyed by target group ID (from the stack's outputs).
+
+    Groups not created yet are returned separately.  When the read was incomplete every
+    group's desired set is unknown (None), so the sync registers nothing and removes nothing.
+    """
+    ids = outputs.get(TARGET_GROUPS_OUTPUT) or {}
+    desired: Dict[str, Optional[Sequence[Target]]] = {}
+    missing: List[str] = []
+    for key in sorted(model.targets):
+        group_id = ids.get(key)
+        if not group_id:
+            missing.append(key)
+            continue
+        desired[group_id] = model.targets[key] if complete else None
+    return desired, missing
+
+
+def aws_region(project_dir: Path, stack: str) -> Optional[str]:
+    """The stack's ``aws:region`` config, if set (otherwise boto3's own resolution)."""
+    import yaml
+
+    path = _stack_file(project_dir, stack)
+    try:
+        config = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    region = config.get("aws:region")
+    return region if isinstance(region, str) else None
+
+
+def _stack_file(project_dir: Path, stack: str) -> Path:
+    from lattice_program.automation import AutomationError, stack_config_path
+
+    try:
+        return stack_config_path(project_dir, stack)
+    except AutomationError as error:
+        raise InputError(str(error)) from None

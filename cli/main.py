@@ -1,0 +1,181 @@
+"""latticectl: plan offline, apply through the Automation API, sync targets.
+
+Exit codes: 0 done (a plan was computed even if some objects were rejected); 1 the
+operation failed; 2 unreadable input or bad usage; 3 the ``pulumi`` CLI is missing;
+4 the stack is locked by another update.
+
+Imports are deferred into the commands: ``latticectl --help`` must not load Pulumi,
+pulumi-aws or botocore.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, NoReturn, Optional
+
+import typer
+from typing_extensions import Annotated
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    name="latticectl",
+    help="Kubernetes Gateway API to Amazon VPC Lattice, through Pulumi.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+targets_app = typer.Typer(help="Target membership: synced directly with VPC Lattice, not through Pulumi state.",
+                          no_args_is_help=True)
+app.add_typer(targets_app, name="targets")
+
+
+class OutputFormat(str, Enum):
+    tree = "tree"
+    json = "json"
+
+
+ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Project root (holds Pulumi.yaml and stacks/).",
+                                          file_okay=False)]
+StackOption = Annotated[Optional[str], typer.Option("--stack", "-s", help="Stack whose settings to use (stacks/Pulumi.<stack>.yaml).")]
+Paths = Annotated[Optional[List[str]], typer.Argument(help="YAML files or directories (recursive); '-' reads standard input.",
+                                                      show_default=False)]
+ContextOption = Annotated[Optional[str], typer.Option("--context", help="Read the objects from this kubeconfig context instead of files.")]
+VpcOption = Annotated[Optional[str], typer.Option("--vpc-id", help="The cluster's VPC (overrides the stack's lattice-gateway:vpcId).")]
+ClusterOption = Annotated[Optional[str], typer.Option("--cluster-name", help="Cluster name used in tags (overrides lattice-gateway:clusterName).")]
+
+
+def _default_project_dir() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    typer.echo(f"latticectl: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def plan(
+    paths: Paths = None,
+    stack: StackOption = None,
+    vpc_id: VpcOption = None,
+    cluster_name: ClusterOption = None,
+    context: ContextOption = None,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="tree for people, json for machines (docs/plan-format.md).")] = OutputFormat.tree,
+    project_dir: ProjectDir = _default_project_dir(),
+) -> None:
+    """Show the VPC Lattice resources and targets the program would create. Offline: no AWS, no cluster, no Pulumi CLI."""
+    from lattice_program.mock_plan import record_plan
+    from lattice_program.pipeline import plan as make_plan
+    from lattice_program.plan_document import plan_document
+
+    from . import render
+    from .inputs import InputError, load_inputs, load_settings
+
+    try:
+        settings = load_settings(project_dir, stack, vpc_id=vpc_id, cluster_name=cluster_name)
+        inputs = load_inputs(paths, context, settings)
+    except InputError as error:
+        _fail(str(error), EXIT_USAGE)
+    result = make_plan(inputs.objects, settings)
+    resources = record_plan(result.model, stack=stack or "plan")
+    notes = inputs.notes + render.settings_notes(settings)
+    document = plan_document(resources, result.model, result.statuses, notes + list(result.problems))
+    if output is OutputFormat.json:
+        render.print_json(document)
+    else:
+        render.print_tree(document)
+
+
+def _operation(operation: str, stack: str, project_dir: Path, refresh: bool) -> None:
+    from lattice_program import automation
+
+    try:
+        automation.find_pulumi()
+        target = automation.StackTarget(stack=stack, work_dir=project_dir)
+        result = automation.run_operation(target, operation, on_output=typer.echo, refresh=refresh)
+    except automation.AutomationError as error:
+        _fail(str(error), error.exit_code)
+    summary = ", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items()))
+    typer.echo(f"{operation} of stack {stack}: {summary or 'no changes'}")
+
+
+@app.command()
+def preview(stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to preview.")],
+            refresh: Annotated[bool, typer.Option(help="Refresh state from AWS first (shows drift).")] = False,
+            project_dir: ProjectDir = _default_project_dir()) -> None:
+    """Preview the stack's changes through the Automation API (needs the pulumi CLI)."""
+    _operation("preview", stack, project_dir, refresh)
+
+
+@app.command()
+def up(stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to update.")],
+       refresh: Annotated[bool, typer.Option(help="Refresh state from AWS first (repairs drift).")] = False,
+       project_dir: ProjectDir = _default_project_dir()) -> None:
+    """Apply the stack through the Automation API (needs the pulumi CLI and AWS credentials)."""
+    _operation("up", stack, project_dir, refresh)
+
+
+@app.command()
+def destroy(stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to destroy.")],
+            project_dir: ProjectDir = _default_project_dir()) -> None:
+    """Delete every resource of the stack (needs the pulumi CLI and AWS credentials)."""
+    _operation("destroy", stack, project_dir, False)
+
+
+@targets_app.command("sync")
+def targets_sync(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose target groups to fill (IDs from its outputs).")],
+    paths: Paths = None,
+    context: ContextOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the changes without making them.")] = False,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Deregister every target of a group whose Service has no endpoints.")] = False,
+    region: Annotated[Optional[str], typer.Option("--region", help="AWS region (default: the stack's aws:region, then the AWS config).")] = None,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="tree for people, json for machines.")] = OutputFormat.tree,
+    project_dir: ProjectDir = _default_project_dir(),
+) -> None:
+    """Register each target group's endpoints with VPC Lattice: ListTargets, then Register/DeregisterTargets."""
+    from lattice_program import automation
+    from lattice_program.pipeline import plan as make_plan
+    from lattice_program.target_sync import report_to_dict, sync_targets
+
+    from . import render
+    from .inputs import InputError, aws_region, desired_by_group_id, load_inputs, load_settings
+
+    try:
+        settings = load_settings(project_dir, stack)
+        inputs = load_inputs(paths, context, settings)
+    except InputError as error:
+        _fail(str(error), EXIT_USAGE)
+    result = make_plan(inputs.objects, settings)
+    try:
+        automation.find_pulumi()
+        outputs = automation.read_stack_outputs(automation.StackTarget(stack=stack, work_dir=project_dir))
+    except automation.AutomationError as error:
+        _fail(str(error), error.exit_code)
+    desired, unknown_groups = desired_by_group_id(result.model, outputs, complete=inputs.complete)
+    for key in unknown_groups:
+        typer.echo(f"latticectl: target group {key} is not in the stack's outputs yet; run `latticectl up --stack {stack}` first", err=True)
+    import boto3
+
+    client = boto3.client("vpc-lattice", region_name=region or aws_region(project_dir, stack))
+    report = sync_targets(client, desired, dry_run=dry_run, allow_empty=allow_empty)
+    if output is OutputFormat.json:
+        render.print_json(report_to_dict(report))
+    else:
+        render.print_sync_report(report)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app(prog_name="latticectl")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run())

@@ -1,0 +1,57 @@
+"""The plan as a JSON document: the contract documented in ``docs/plan-format.md``.
+
+``resources`` are what the program registers (recorded under the mock runtime),
+``targets`` the members the target sync would register, ``objects`` the Gateway API
+status of every object looked at, ``problems`` everything worth a person's attention.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence
+
+from components.specs import LatticeModel
+
+from .status import Condition, ObjectStatus, Problem
+
+FORMAT_VERSION = 1
+
+
+def plan_document(resources: Sequence[Any], model: LatticeModel, statuses: Sequence[ObjectStatus],
+                  problems: Sequence[Problem]) -> Dict[str, Any]:
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "resources": [{"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in resources],
+        "targets": [{"targetGroup": key, "id": target.id, "port": target.port}
+                    for key in sorted(model.targets) for target in model.targets[key]],
+        "objects": [_object(status) for status in statuses],
+        "problems": [_problem(problem) for problem in problems],
+    }
+
+
+def _object(status: ObjectStatus) -> Dict[str, Any]:
+    ref = status.ref
+    return {
+        "apiVersion": ref.api_version,
+        "kind": ref.kind,
+        "namespace": ref.namespace,
+        "name": ref.name,
+        "conditions": _conditions(status.conditions.values()),
+        "parents": [{"parentRef": parent.parent_ref, "conditions": _conditions(parent.conditions.values())}
+                    for parent in status.parents],
+    }
+
+
+def _conditions(conditions) -> List[Dict[str, str]]:
+    return [{"type": c.type, "status": c.status, "reason": c.reason, "message": c.message}
+            for c in conditions if isinstance(c, Condition)]
+
+
+def _problem(problem: Problem) -> Dict[str, Any]:
+    ref = problem.object
+    return {
+        "severity": problem.severity,
+        "object": None if ref is None else {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name},
+        "field": problem.field,
+        "message": problem.message,
+        "origin": problem.origin,
+    }
