@@ -1,0 +1,7 @@
+"""`pulumi up` entry point: provision the stack's Gateway API manifests as VPC Lattice."""
+
+from pathlib import Path
+
+from lattice_program.stack_program import run
+
+run(Path(__file__).resolve().parent)

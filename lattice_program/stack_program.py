@@ -1,0 +1,66 @@
+"""The program `pulumi up` runs: stack config and manifests in, Lattice resources out.
+
+Problems with individual objects are logged as warnings, not errors: a Pulumi error
+log fails the whole update, and one bad route must not stop the others from converging.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import pulumi
+
+from .pipeline import PlanResult, plan
+from .program import ProgramHandles, declare
+from .settings import CONFIG_NAMESPACE, SettingsError, StackSettings, settings_from_config
+from .sources import SourceError, load_paths
+
+# Set by `latticectl up` to a JSON file holding the stack's previous outputs, so rule
+# priorities already applied are kept (see priorities.py).
+PREVIOUS_OUTPUTS_ENV = "LATTICE_GATEWAY_PREVIOUS_OUTPUTS"
+RULE_PRIORITIES_OUTPUT = "rulePriorities"
+
+
+def config_values(config: pulumi.Config) -> Dict[str, Any]:
+    """Our settings from the stack's config; structured values arrive as JSON text."""
+    values: Dict[str, Any] = {}
+    for field in StackSettings.model_fields.values():
+        raw = config.get(field.alias)
+        if raw is None:
+            continue
+        try:
+            values[field.alias] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[field.alias] = raw
+    return values
+
+
+def previous_priorities() -> Optional[Dict[str, Dict[str, int]]]:
+    path = os.environ.get(PREVIOUS_OUTPUTS_ENV)
+    if not path:
+        return None
+    outputs = json.loads(Path(path).read_text(encoding="utf-8"))
+    return outputs.get(RULE_PRIORITIES_OUTPUT)
+
+
+def report(result: PlanResult) -> None:
+    for problem in result.problems:
+        pulumi.log.warn(f"{problem.severity}: {problem}")
+
+
+def run(project_dir: Path) -> ProgramHandles:
+    """Read, plan and declare.  Unusable settings or unreadable manifests stop the run
+    before anything is declared (a partial read must never plan deletions)."""
+    try:
+        settings = settings_from_config(config_values(pulumi.Config(CONFIG_NAMESPACE)))
+        if not settings.sources:
+            raise SettingsError(f"set {CONFIG_NAMESPACE}:sources to the manifests this stack provisions")
+        objects = load_paths([str(project_dir / source) for source in settings.sources])
+    except (SettingsError, SourceError) as error:
+        raise pulumi.RunError(str(error)) from None
+    result = plan(objects, settings, previous_priorities=previous_priorities())
+    report(result)
+    return declare(result.model)
