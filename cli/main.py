@@ -92,16 +92,34 @@ def plan(
 
 
 def _operation(operation: str, stack: str, project_dir: Path, refresh: bool) -> None:
+    import json
+    import tempfile
+
     from lattice_program import automation
+    from lattice_program.stack_program import PREVIOUS_OUTPUTS_ENV
 
     try:
         automation.find_pulumi()
-        target = automation.StackTarget(stack=stack, work_dir=project_dir)
-        result = automation.run_operation(target, operation, on_output=typer.echo, refresh=refresh)
+        with tempfile.TemporaryDirectory(prefix="latticectl-") as scratch:
+            env = {}
+            if operation in ("preview", "up"):
+                # The program keeps rule priorities already applied (priorities.py).
+                previous = Path(scratch) / "previous-outputs.json"
+                previous.write_text(json.dumps(_previous_outputs(automation, stack, project_dir)))
+                env[PREVIOUS_OUTPUTS_ENV] = str(previous)
+            target = automation.StackTarget(stack=stack, work_dir=project_dir, env=env)
+            result = automation.run_operation(target, operation, on_output=typer.echo, refresh=refresh)
     except automation.AutomationError as error:
         _fail(str(error), error.exit_code)
     summary = ", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items()))
     typer.echo(f"{operation} of stack {stack}: {summary or 'no changes'}")
+
+
+def _previous_outputs(automation, stack: str, project_dir: Path) -> dict:
+    try:
+        return automation.read_stack_outputs(automation.StackTarget(stack=stack, work_dir=project_dir))
+    except automation.StackNotFound:
+        return {}
 
 
 @app.command()

@@ -143,6 +143,8 @@ class StackTarget:
     program: Optional[Callable[[], None]] = None
     project_name: str = DEFAULT_PROJECT_NAME
     plugins: tuple[str, ...] = ("aws",)
+    # Extra environment for the CLI and the program it runs (e.g. previous outputs).
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.stack, str) or not _STACK_NAME.match(self.stack):
@@ -375,7 +377,7 @@ def _select_stack(
         )
     options = auto.LocalWorkspaceOptions(
         work_dir=str(target.work_dir),
-        env_vars=dict(_WORKSPACE_ENV),
+        env_vars={**_WORKSPACE_ENV, **target.env},
         pulumi_command=pulumi_command or make_pulumi_command(),
     )
     select = auto.create_or_select_stack if create else auto.select_stack
