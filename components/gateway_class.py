@@ -1,0 +1,61 @@
+"""The GatewayClass component: the root of everything one GatewayClass owns.
+
+A GatewayClass has nothing in AWS of its own; as a component it groups its Gateways and
+the routes attached to them, so the resource tree reads like the Kubernetes one and a
+route can be handed the service network identifiers of its Gateways.
+
+Child names: see ``components._names``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+import pulumi
+
+from components.gateway import Gateway, GatewayArgs
+from components.route import Route, RouteArgs
+from components.specs import GatewayClassSpec
+
+TYPE_TOKEN = "lattice:index:GatewayClass"
+
+
+@dataclass(frozen=True)
+class GatewayClassArgs:
+    spec: GatewayClassSpec
+
+
+class GatewayClass(pulumi.ComponentResource):
+    """``gateways`` by gateway key, ``routes`` by route key."""
+
+    gateways: Dict[str, Gateway]
+    routes: Dict[str, Route]
+
+    def __init__(
+        self,
+        name: str,
+        args: GatewayClassArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        spec = args.spec
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.gateways = {
+            gateway.key: Gateway(gateway.key, GatewayArgs(spec=gateway), child)
+            for gateway in spec.gateways
+        }
+        service_network_ids = {
+            key: gateway.service_network_identifier for key, gateway in self.gateways.items()
+        }
+        self.routes = {
+            route.key: Route(
+                route.key,
+                RouteArgs(spec=route, service_network_ids=service_network_ids),
+                child,
+            )
+            for route in spec.routes
+        }
+
+        self.register_outputs({})

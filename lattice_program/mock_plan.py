@@ -1,0 +1,185 @@
+"""The offline plan: the real program, run under Pulumi's mock runtime, recorded.
+
+Without the Pulumi CLI (or an AWS account) we can still say exactly which resources the
+program would declare and with which inputs, because the mock runtime goes through the
+same SDK code path as a real run: the components' argument mapping, the pulumi-aws
+input types and the serialisation to camelCase wire names.  What the mocks cannot know
+(IDs, ARNs, listener IDs of resources not yet created) they answer with tokens, which
+are turned back into ``ref:<logical name>`` in the recorded inputs, so a plan says
+"this listener's service is that Service" rather than showing a fake ID.
+
+Isolation.  Pulumi keeps its runtime state (settings, the root stack resource) in
+context variables that ``set_mocks`` sets for the calling context, and a test's mocks
+are set process-wide on the main thread.  Each ``record_plan`` therefore runs on a
+thread of its own, which starts with an empty context, with an event loop of its own
+that is closed afterwards: the plan neither sees nor disturbs anyone else's Pulumi
+state, and can be called any number of times in one process.
+
+Order.  Registrations reach the mock monitor from a thread pool, in an order that
+depends on when each resource's inputs resolve.  The plan is listed in declaration
+order instead, captured by a stack transformation (run synchronously in each resource's
+constructor), so two runs of one model give identical plans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+import pulumi
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, reset_options, set_mocks
+from pulumi.runtime.stack import Stack, register_stack_transformation, wait_for_rpcs
+
+from components.specs import LatticeModel
+from lattice_program.program import declare
+
+REF_PREFIX = "ref:"
+
+# Outputs, beyond ``id`` and ``arn``, that other resources take as identifiers.
+_IDENTIFIER_OUTPUTS = {
+    "aws:vpclattice/listener:Listener": "listenerId",
+    "aws:vpclattice/listenerRule:ListenerRule": "ruleId",
+}
+_SERVICE_TYPE = "aws:vpclattice/service:Service"
+
+# A token stands for one output of one resource.  Its delimiters (ASCII record/unit
+# separators) cannot occur in Kubernetes or Lattice names, so no real input is mistaken
+# for a reference.
+_TOKEN = re.compile("\x1e([^\x1f\x1e]*)\x1f([^\x1f\x1e]*)\x1e")
+
+
+def _token(name: str, output: str) -> str:
+    return f"\x1e{name}\x1f{output}\x1e"
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    """One resource the program declares.
+
+    ``type``: Pulumi type token (``aws:vpclattice/service:Service``,
+    ``lattice:index:Gateway``); ``name``: logical name; ``parent``: the parent's logical
+    name, ``None`` at the top of the program; ``inputs``: as the engine would receive
+    them (camelCase), references to other planned resources as ``ref:<logical name>``,
+    integral numbers as ``int`` (the wire format carries every number as a double).
+    """
+
+    type: str
+    name: str
+    parent: Optional[str]
+    inputs: Dict[str, Any]
+
+
+def record_plan(
+    model: LatticeModel, *, project: str = "lattice-gateway", stack: str = "dev"
+) -> List[PlannedResource]:
+    """Run ``declare(model)`` under mocks and return every resource it registers, in
+    declaration order.  Errors of the program (such as ValueError for a bad model)
+    propagate unchanged."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lattice-mock-plan") as pool:
+        return pool.submit(_record_on_this_thread, model, project, stack).result()
+
+
+def _record_on_this_thread(model: LatticeModel, project: str, stack: str) -> List[PlannedResource]:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        recorder = _PlanRecorder()
+        reset_options(project=project, stack=stack)  # no root stack, fresh settings
+        set_mocks(recorder, project=project, stack=stack, preview=False)
+        register_stack_transformation(recorder.note_declaration)
+        declare(model)
+        loop.run_until_complete(wait_for_rpcs())
+        return recorder.plan()
+    finally:
+        _close(loop)
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_default_executor())
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+class _PlanRecorder(Mocks):
+    """Mocks that answer with reference tokens and remember what they were given."""
+
+    def __init__(self) -> None:
+        self._declared: List[Tuple[str, str, Optional[str]]] = []
+        self._declared_keys: Set[Tuple[str, str]] = set()
+        self._received: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        # new_resource runs on the SDK's executor threads.
+        self._lock = threading.Lock()
+
+    def note_declaration(
+        self, args: pulumi.ResourceTransformationArgs
+    ) -> Optional[pulumi.ResourceTransformationResult]:
+        """Stack transformation: called in each resource's constructor, in program order."""
+        key = (args.type_, args.name)
+        if key in self._declared_keys:
+            raise ValueError(
+                f"two resources of type {args.type_} are named {args.name!r}; logical "
+                "names must be unique per type across the stack (see components._names)"
+            )
+        self._declared_keys.add(key)
+        parent = args.opts.parent
+        parent_name = None if parent is None or isinstance(parent, Stack) else parent._name
+        self._declared.append((args.type_, args.name, parent_name))
+        return None  # leave the resource as declared
+
+    def new_resource(self, args: MockResourceArgs) -> Tuple[Optional[str], Dict[str, Any]]:
+        with self._lock:
+            self._received[(args.typ, args.name)] = args.inputs
+        if not args.custom:
+            return "", {}
+        outputs = dict(args.inputs)
+        outputs["arn"] = _token(args.name, "arn")
+        identifier_output = _IDENTIFIER_OUTPUTS.get(args.typ)
+        if identifier_output is not None:
+            outputs[identifier_output] = _token(args.name, identifier_output)
+        if args.typ == _SERVICE_TYPE:
+            # Lattice assigns each service a DNS name; a stand-in keeps the output known.
+            outputs["dnsEntries"] = [
+                {"domainName": f"{args.inputs.get('name', args.name)}.mock.vpc-lattice-svcs.on.aws"}
+            ]
+        return _token(args.name, "id"), outputs
+
+    def call(self, args: MockCallArgs) -> Tuple[Dict[str, Any], None]:
+        raise NotImplementedError(
+            f"the program called the provider function {args.token}; the offline plan "
+            "has no answer for provider calls"
+        )
+
+    def plan(self) -> List[PlannedResource]:
+        planned = []
+        for type_, name, parent in self._declared:
+            inputs = self._received.get((type_, name))
+            if inputs is None:
+                raise RuntimeError(
+                    f"{type_} {name!r} was declared but never registered with the mock "
+                    "runtime; the plan would be incomplete"
+                )
+            planned.append(PlannedResource(type_, name, parent, self._plain(inputs)))
+        return planned
+
+    def _plain(self, value: Any) -> Any:
+        """Recorded form of an input: tokens to refs, integral floats to ints, keys sorted."""
+        if isinstance(value, str):
+            if "\x1e" not in value:
+                return value
+            return _TOKEN.sub(lambda m: REF_PREFIX + m.group(1), value)
+        if isinstance(value, dict):
+            return {key: self._plain(value[key]) for key in sorted(value)}
+        if isinstance(value, list):
+            return [self._plain(item) for item in value]
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value

@@ -1,0 +1,124 @@
+"""The Pulumi program: a Lattice model in, components and stack outputs out.
+
+This is the one program function behind every way of running the project: the root
+``__main__.py`` (``pulumi up`` from a platform repo), the Automation API's inline program
+(the watch daemon) and the offline plan (``mock_plan``, the same program under Pulumi's
+mock runtime).  Keeping it one function is what makes the offline plan trustworthy.
+
+Stack output keys are stable because other tools read them: the status writer reads a
+route's ``dnsName`` under its key ``<Kind>/<namespace>/<name>``, the target sync reads
+``targetGroups`` (target group key -> ID).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Mapping
+
+import pulumi
+
+from components.gateway import Gateway
+from components.gateway_class import GatewayClass, GatewayClassArgs
+from components.route import Route
+from components.specs import LatticeModel
+
+TARGET_GROUPS_OUTPUT = "targetGroups"
+# Priorities as applied, by listener (``<route key>/<listener key>``) and rule key: the
+# next run keeps them where it can (lattice_program.priorities).
+RULE_PRIORITIES_OUTPUT = "rulePriorities"
+
+
+@dataclass(frozen=True)
+class ProgramHandles:
+    """What ``declare`` built: the components by key, and the exported stack outputs
+    (key -> value, values being dicts of Outputs)."""
+
+    gateway_classes: Mapping[str, GatewayClass]
+    exports: Mapping[str, Any]
+
+    @property
+    def gateways(self) -> Dict[str, Gateway]:
+        return {k: g for gc in self.gateway_classes.values() for k, g in gc.gateways.items()}
+
+    @property
+    def routes(self) -> Dict[str, Route]:
+        return {k: r for gc in self.gateway_classes.values() for k, r in gc.routes.items()}
+
+
+def declare(model: LatticeModel) -> ProgramHandles:
+    """Declare every resource of ``model`` in the current Pulumi program and export its
+    outputs.  Raises ValueError, before declaring anything, if keys collide."""
+    _check_keys_unique(model)
+    gateway_classes = {
+        spec.key: GatewayClass(spec.key, GatewayClassArgs(spec=spec))
+        for spec in model.gateway_classes
+    }
+
+    exports: Dict[str, Any] = {}
+    target_group_ids: Dict[str, pulumi.Output[str]] = {}
+    for gateway_class in gateway_classes.values():
+        for key, gateway in gateway_class.gateways.items():
+            exports[key] = {
+                "serviceNetworkArn": gateway.service_network_arn,
+                "serviceNetworkId": gateway.service_network_id,
+            }
+        for key, route in gateway_class.routes.items():
+            exports[key] = {
+                "serviceArn": route.service.arn,
+                "serviceId": route.service.id,
+                "dnsName": route.dns_name,
+            }
+            for group_key, group in route.target_groups.items():
+                target_group_ids[group_key] = group.id
+    exports[TARGET_GROUPS_OUTPUT] = target_group_ids
+    exports[RULE_PRIORITIES_OUTPUT] = rule_priorities(model)
+
+    for key, value in exports.items():
+        pulumi.export(key, value)
+    return ProgramHandles(gateway_classes=gateway_classes, exports=exports)
+
+
+def rule_priorities(model: LatticeModel) -> Dict[str, Dict[str, int]]:
+    return {f"{route.key}/{listener.key}": {rule.key: rule.priority for rule in listener.rules}
+            for route in model.routes() for listener in route.listeners}
+
+
+def _check_keys_unique(model: LatticeModel) -> None:
+    """Keys become Pulumi logical names and stack output keys (see components._names):
+    a duplicate would make two resources share a URN, which the engine refuses halfway
+    through an update.  Refuse it here, naming every duplicate."""
+    problems: List[str] = []
+
+    def report(what: str, keys: Iterable[str]) -> None:
+        problems.extend(
+            f"{what} {key!r} appears {count} times"
+            for key, count in Counter(keys).items()
+            if count > 1
+        )
+
+    gateways = model.gateways()
+    routes = model.routes()
+    report("gateway class key", (gc.key for gc in model.gateway_classes))
+    report(
+        "gateway or route key (also a stack output key)",
+        [g.key for g in gateways] + [r.key for r in routes] + [TARGET_GROUPS_OUTPUT, RULE_PRIORITIES_OUTPUT],
+    )
+    report("target group key", (tg.key for r in routes for tg in r.target_groups))
+    for gateway in gateways:
+        report(f"{gateway.key}: VPC association key", (a.key for a in gateway.vpc_associations))
+    for route in routes:
+        report(f"{route.key}: association gateway", (a.gateway for a in route.associations))
+        report(f"{route.key}: listener key", (lst.key for lst in route.listeners))
+        for listener in route.listeners:
+            report(
+                f"{route.key}: listener {listener.key}: rule key", (r.key for r in listener.rules)
+            )
+    if problems:
+        raise ValueError(
+            "the Lattice model has duplicate keys, which would give two Pulumi resources "
+            "the same name: "
+            + "; ".join(problems)
+            + ". Keys must be unique (they come from Kubernetes identity); this is a bug "
+            "in whatever built the model."
+        )
