@@ -16,8 +16,6 @@ from lattice_program.settings import SettingsError, StackSettings, merged, read_
 from lattice_program.sources import RawObject, SourceError, load_paths
 from lattice_program.status import Problem
 
-TARGET_GROUPS_OUTPUT = "targetGroups"
-
 
 class InputError(Exception):
     pass
@@ -72,6 +70,8 @@ def desired_by_group_id(model: LatticeModel, outputs: Mapping[str, Any], *,
     Groups not created yet are returned separately.  When the read was incomplete every
     group's desired set is unknown (None), so the sync registers nothing and removes nothing.
     """
+    from lattice_program.program import TARGET_GROUPS_OUTPUT
+
     ids = outputs.get(TARGET_GROUPS_OUTPUT) or {}
     desired: Dict[str, Optional[Sequence[Target]]] = {}
     missing: List[str] = []

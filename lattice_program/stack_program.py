@@ -14,14 +14,13 @@ from typing import Any, Dict, Optional
 import pulumi
 
 from .pipeline import PlanResult, plan
-from .program import ProgramHandles, declare
+from .program import RULE_PRIORITIES_OUTPUT, ProgramHandles, declare
 from .settings import CONFIG_NAMESPACE, SettingsError, StackSettings, settings_from_config
 from .sources import SourceError, load_paths
 
 # Set by `latticectl up` to a JSON file holding the stack's previous outputs, so rule
 # priorities already applied are kept (see priorities.py).
 PREVIOUS_OUTPUTS_ENV = "LATTICE_GATEWAY_PREVIOUS_OUTPUTS"
-RULE_PRIORITIES_OUTPUT = "rulePriorities"
 
 
 def config_values(config: pulumi.Config) -> Dict[str, Any]:
