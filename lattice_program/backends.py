@@ -37,6 +37,7 @@ class Resolved:
 @dataclass(frozen=True)
 class Unresolved:
     reason: str  # ResolvedRefs reason
+    field: str  # path of the offending field within the route
     message: str
     rejects_route: bool = False  # True when the route as a whole cannot be honoured
 
@@ -53,28 +54,28 @@ class BackendContext:
 
 def resolve(ref: k8s.BackendRef, field: str, ctx: BackendContext, snapshot: Snapshot) -> Resolved | Unresolved:
     if ref.filters:
-        return Unresolved("UnsupportedValue", f"{field}.filters: VPC Lattice has no per-backend filters; remove them", True)
+        return Unresolved("UnsupportedValue", f"{field}.filters", "VPC Lattice has no per-backend filters; remove them", True)
     if ref.group != "" or ref.kind != "Service":
-        return Unresolved("InvalidKind", f"{field}: backend kind {ref.group or 'core'}/{ref.kind} is not supported; "
-                                         "refer to a Service")
+        return Unresolved("InvalidKind", field, f"backend kind {ref.group or 'core'}/{ref.kind} is not supported; "
+                                                "refer to a Service")
     namespace = ref.namespace or ctx.route_namespace
     if namespace != ctx.route_namespace and not _granted(snapshot, ctx, namespace, ref.name):
-        return Unresolved("RefNotPermitted", f"{field}: Service {namespace}/{ref.name} is in another namespace and no "
+        return Unresolved("RefNotPermitted", field, f"Service {namespace}/{ref.name} is in another namespace and no "
                                              f"ReferenceGrant in {namespace!r} allows {ctx.route_kind} from "
                                              f"{ctx.route_namespace!r}; add one")
     service = snapshot.services.get((namespace, ref.name))
     if service is None:
-        return Unresolved("BackendNotFound", f"{field}: Service {namespace}/{ref.name} not found")
+        return Unresolved("BackendNotFound", field, f"Service {namespace}/{ref.name} not found")
     service_port = next((p for p in service.spec.ports if p.port == ref.port), None)
     if service_port is None:
         ports = [p.port for p in service.spec.ports]
-        return Unresolved("BackendNotFound", f"{field}.port: Service {namespace}/{ref.name} has no port {ref.port} "
+        return Unresolved("BackendNotFound", f"{field}.port", f"Service {namespace}/{ref.name} has no port {ref.port} "
                                              f"(it has {ports})")
     if service.spec.type == "ExternalName":
-        return Unresolved("UnsupportedValue", f"{field}: Service {namespace}/{ref.name} is of type ExternalName, which "
+        return Unresolved("UnsupportedValue", field, f"Service {namespace}/{ref.name} is of type ExternalName, which "
                                               "has no endpoints to register", True)
     if len(service.spec.ip_families) > 1:
-        return Unresolved("UnsupportedValue", f"{field}: Service {namespace}/{ref.name} is dual-stack; VPC Lattice target "
+        return Unresolved("UnsupportedValue", field, f"Service {namespace}/{ref.name} is dual-stack; VPC Lattice target "
                                               "groups are IPv4 or IPv6: make the Service single-stack", True)
     address_type = IP_FAMILY[service.spec.ip_families[0]] if service.spec.ip_families else "IPV4"
     target_group = _target_group(ctx, namespace, ref.name, service_port.port, address_type)
@@ -104,8 +105,8 @@ def _target_group(ctx: BackendContext, namespace: str, service: str, port: int, 
         protocol_version=version,
         vpc_identifier=ctx.vpc_id,
         ip_address_type=address_type,
-        tags={**ctx.tags, "lattice-gateway/route": ctx.route_key, "lattice-gateway/backend": backend,
-              "lattice-gateway/cluster": ctx.cluster_name},
+        tags={**ctx.tags, "lattice-gateway/route": naming.tag_value(ctx.route_key),
+              "lattice-gateway/backend": naming.tag_value(backend), "lattice-gateway/cluster": naming.tag_value(ctx.cluster_name)},
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Dict, List, Literal, Optional, Tuple
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -202,15 +202,16 @@ class BackendRef(_Model):
     kind: Kind = "Service"
     name: ObjectName
     namespace: Optional[NamespaceName] = None
-    port: Optional[PortNumber] = None
+    port: Optional[PortNumber] = Field(None, validate_default=True)
     weight: Annotated[int, Field(ge=0, le=1_000_000)] = 1
     filters: List[Dict[str, Any]] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _port_for_service(self) -> "BackendRef":
-        if self.port is None and self.group == "" and self.kind == "Service":
+    @field_validator("port")
+    @classmethod
+    def _port_for_service(cls, port: Optional[int], info: Any) -> Optional[int]:
+        if port is None and info.data.get("group") == "" and info.data.get("kind") == "Service":
             raise ValueError("port is required when referring to a Service; set the Service port to send traffic to")
-        return self
+        return port
 
 
 class HTTPRouteRule(_Model):

@@ -70,6 +70,16 @@ def rule_name(key: str) -> str:
     return hashed_name(key, identity=key, max_length=RULE_NAME_MAX, reserved_prefix=RESERVED_PREFIXES["rule"])
 
 
+TAG_VALUE_MAX = 256  # VPC Lattice tag values (API model)
+
+
+def tag_value(text: str) -> str:
+    """A tag value that fits; a long identity keeps its start and gains a hash of the whole."""
+    if len(text) <= TAG_VALUE_MAX:
+        return text
+    return f"{text[:TAG_VALUE_MAX - HASH_LENGTH - 1]}-{short_hash(text)}"
+
+
 def service_network_name(gateway_name: str) -> str:
     """The service network is named after its Gateway, as the AWS controller does, so an
     existing network of that name can be adopted; a name that does not fit is refused

@@ -81,8 +81,9 @@ def _parse_one(raw: RawObject, default_namespace: str, problems: List[Problem]) 
         served = ", ".join(sorted(f"{group}/{v}" if group else v for v in k8s.SERVED_VERSIONS[group]))
         problems.append(Problem(ref, "apiVersion", f"version {api_version!r} is not supported; use {served}", origin=raw.origin))
         return None
-    if namespace is not None:
-        body = {**body, "metadata": {**metadata, "namespace": namespace}}
+    # Namespaced objects default to the default namespace; a namespace written on a
+    # cluster-scoped object means nothing and must not make two objects distinct.
+    body = {**body, "metadata": {**metadata, "namespace": namespace}}
     try:
         return model.model_validate(body)
     except ValidationError as error:
@@ -108,7 +109,7 @@ def _message(detail: Dict[str, Any]) -> str:
     message = message.removeprefix("Value error, ")
     if detail["type"] == "missing":
         return "required field is missing; add it"
-    if "input" in detail and detail["type"] not in ("model_type",):
+    if detail.get("input") is not None and detail["type"] not in ("model_type",):
         shown = repr(detail["input"])
         if len(shown) > 80:
             shown = shown[:77] + "..."

@@ -162,7 +162,7 @@ class _Translator:
                                           f"{listener.protocol}{mode} listeners are not served by this version (HTTP and "
                                           "HTTPS with TLS Terminate are); no route attaches to listener "
                                           f"{listener.name!r}", "warning", self._origin(ref)))
-        tags = {**self.settings.tags, "lattice-gateway/gateway": ref.key}
+        tags = {**self.settings.tags, "lattice-gateway/gateway": naming.tag_value(ref.key)}
         associations: Tuple[VpcAssociationSpec, ...] = ()
         if vpc_owner is None:
             associations = (VpcAssociationSpec(key=f"vpc/{self.settings.vpc_id}",
@@ -251,7 +251,7 @@ class _Translator:
                 outcome = resolve(backend, where, ctx, self.snapshot)
                 if isinstance(outcome, Unresolved):
                     if outcome.rejects_route:
-                        errors.append((where, outcome.message))
+                        errors.append((outcome.field, outcome.message))
                     else:
                         unresolved.append(outcome)
                     continue
@@ -318,7 +318,7 @@ class _Translator:
                 self.book.problem(Problem(ref, "spec.hostnames", f"HTTPS on custom domain {domain!r} needs a certificate: "
                                           f"set tls.options[{CERTIFICATE_ARN_OPTION!r}] on the Gateway listener",
                                           "warning", self._origin(ref)))
-        tags = {**self.settings.tags, "lattice-gateway/route": ref.key}
+        tags = {**self.settings.tags, "lattice-gateway/route": naming.tag_value(ref.key)}
         return ServiceSpec(name=naming.service_name("HTTPRoute", ref.namespace or "", ref.name),
                            custom_domain_name=domain, certificate_arn=certificate, tags=tags)
 
@@ -350,10 +350,10 @@ class _Translator:
 
     def _resolved_refs(self, ref: ObjectRef, unresolved: Sequence[Unresolved]) -> None:
         if unresolved:
-            condition = Condition("ResolvedRefs", "False", unresolved[0].reason, "; ".join(u.message for u in unresolved))
+            condition = Condition("ResolvedRefs", "False", unresolved[0].reason,
+                                  "; ".join(f"{u.field}: {u.message}" for u in unresolved))
             for item in unresolved:
-                self.book.problem(Problem(ref, item.message.split(":", 1)[0], item.message.split(": ", 1)[-1],
-                                          origin=self._origin(ref)))
+                self.book.problem(Problem(ref, item.field, item.message, origin=self._origin(ref)))
         else:
             condition = Condition("ResolvedRefs", "True", "ResolvedRefs", "all backend references resolved")
         for parent in self.book.status(ref).parents:

@@ -111,7 +111,7 @@ def test_unknown_kind_and_missing_fields_are_problems_not_failures(tmp_path):
     document = plan_json(str(tmp_path))
     problems = {(p["object"]["name"] if p["object"] else None, p["field"]): p for p in document["problems"]}
     assert problems[("web", "kind")]["severity"] == "warning"
-    broken = problems[("broken", "spec.rules[0].backendRefs[0]")]
+    broken = problems[("broken", "spec.rules[0].backendRefs[0].port")]
     assert broken["severity"] == "error" and "port is required" in broken["message"]
     # The valid route in the same input is still planned.
     assert any(r["name"] == "HTTPRoute/shop/checkout" for r in document["resources"])
