@@ -107,7 +107,8 @@ def _label(resource: Mapping[str, Any], physical: Mapping[str, str]) -> str:
         detail = f" {inputs.get('protocol')}:{inputs.get('port')}, default {_action(inputs.get('defaultAction') or {}, physical)}"
     elif short == "TargetGroup":
         config = inputs.get("config") or {}
-        detail = f" {config.get('protocol')}/{config.get('protocolVersion')} port {config.get('port')} in {config.get('vpcIdentifier')}"
+        version = f"/{config['protocolVersion']}" if config.get("protocolVersion") else ""
+        detail = f" {config.get('protocol')}{version} port {config.get('port')} in {config.get('vpcIdentifier')}"
     elif short == "Service" and inputs.get("customDomainName"):
         detail = f" domain {inputs['customDomainName']}"
     elif short == "VpcAssociation":

@@ -18,8 +18,14 @@ from . import gateway_api as k8s
 from .status import Condition, ObjectRef, StatusBook
 
 # Lattice listener protocol for each Gateway listener protocol (and TLS mode) we serve.
-HTTP, HTTPS = "HTTP", "HTTPS"
-DEFAULT_KINDS: Dict[str, Tuple[str, ...]] = {HTTP: ("HTTPRoute",), HTTPS: ("HTTPRoute",)}
+HTTP, HTTPS, TLS_PASSTHROUGH = "HTTP", "HTTPS", "TLS_PASSTHROUGH"
+# Route kinds a listener accepts when allowedRoutes.kinds is not set (the spec's
+# defaults for each protocol, as far as VPC Lattice can serve them).
+DEFAULT_KINDS: Dict[str, Tuple[str, ...]] = {
+    HTTP: ("HTTPRoute",),
+    HTTPS: ("HTTPRoute", "GRPCRoute"),
+    TLS_PASSTHROUGH: ("TLSRoute",),
+}
 
 
 def lattice_protocol(listener: k8s.Listener) -> Optional[str]:
@@ -28,6 +34,8 @@ def lattice_protocol(listener: k8s.Listener) -> Optional[str]:
         return HTTP
     if listener.protocol == HTTPS and (listener.tls is None or listener.tls.mode == "Terminate"):
         return HTTPS
+    if listener.protocol == "TLS" and listener.tls is not None and listener.tls.mode == "Passthrough":
+        return TLS_PASSTHROUGH
     return None
 
 
@@ -51,6 +59,7 @@ class RouteIdentity:
     namespace: str
     parent_refs: Sequence[k8s.ParentReference]
     hostnames: Sequence[str]
+    protocols: Tuple[str, ...]  # Lattice listener protocols that can carry this kind
 
 
 def parent_ref_dict(parent: k8s.ParentReference, route_namespace: str) -> Dict[str, object]:
@@ -119,13 +128,19 @@ def _match_listeners(route: RouteIdentity, gateway: k8s.Gateway, parent: k8s.Par
         if parent.port is not None:
             wanted.append(f"port {parent.port}")
         what = " and ".join(wanted) or "any"
-        return None, "NoMatchingParent", f"no HTTP or HTTPS listener with {what} on the Gateway"
+        return None, "NoMatchingParent", f"no listener VPC Lattice can serve (HTTP, HTTPS, TLS Passthrough) with {what}"
     allowed = [listener for listener in candidates
                if _kind_allowed(listener, route.kind) and _namespace_allowed(listener, gateway, route.namespace, namespace_labels)]
     if not allowed:
         return None, "NotAllowedByListeners", (
             f"listener(s) {', '.join(l.name for l in candidates)} do not allow {route.kind} from namespace "
             f"{route.namespace!r}; change allowedRoutes on the Gateway or move the route")
+    servable = [listener for listener in allowed if lattice_protocol(listener) in route.protocols]
+    if not servable:
+        return None, "NotAllowedByListeners", (
+            f"VPC Lattice serves {route.kind} on {' or '.join(route.protocols)} listeners only; listener(s) "
+            f"{', '.join(l.name for l in allowed)} are {', '.join(sorted({str(lattice_protocol(l)) for l in allowed}))}")
+    allowed = servable
     matching: List[k8s.Listener] = []
     hostnames: List[str] = []
     for listener in allowed:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from components.specs import Target, TargetGroupSpec
+from components.specs import HealthCheckSpec, Target, TargetGroupSpec
 
 from . import gateway_api as k8s
 from . import naming
@@ -50,6 +50,9 @@ class BackendContext:
     vpc_id: str
     cluster_name: str
     tags: Dict[str, str]
+    protocol: str = "HTTP"
+    protocol_version: Optional[str] = "HTTP1"
+    health_check: Optional[HealthCheckSpec] = None
 
 
 def resolve(ref: k8s.BackendRef, field: str, ctx: BackendContext, snapshot: Snapshot) -> Resolved | Unresolved:
@@ -94,7 +97,7 @@ def _granted(snapshot: Snapshot, ctx: BackendContext, namespace: str, name: str)
 
 
 def _target_group(ctx: BackendContext, namespace: str, service: str, port: int, address_type: str) -> TargetGroupSpec:
-    protocol, version = "HTTP", "HTTP1"
+    protocol, version = ctx.protocol, ctx.protocol_version
     flavour = f"{protocol}/{version}/{address_type}/{ctx.vpc_id}"
     backend = f"{namespace}/{service}:{port}"
     return TargetGroupSpec(
@@ -105,6 +108,7 @@ def _target_group(ctx: BackendContext, namespace: str, service: str, port: int, 
         protocol_version=version,
         vpc_identifier=ctx.vpc_id,
         ip_address_type=address_type,
+        health_check=ctx.health_check,
         tags={**ctx.tags, "lattice-gateway/route": naming.tag_value(ctx.route_key),
               "lattice-gateway/backend": naming.tag_value(backend), "lattice-gateway/cluster": naming.tag_value(ctx.cluster_name)},
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Dict, List, Literal, Optional, Tuple
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -251,6 +251,76 @@ class HTTPRoute(_Model):
     spec: HTTPRouteSpec
 
 
+# --- GRPCRoute -------------------------------------------------------------------------
+
+
+class GRPCMethodMatch(_Model):
+    type: Literal["Exact", "RegularExpression"] = "Exact"
+    service: Optional[Annotated[str, StringConstraints(max_length=1024)]] = None
+    method: Optional[Annotated[str, StringConstraints(max_length=1024)]] = None
+
+    @model_validator(mode="after")
+    def _service_or_method(self) -> "GRPCMethodMatch":
+        if not self.service and not self.method:
+            raise ValueError("one or both of 'service' and 'method' must be set")
+        return self
+
+
+class GRPCRouteMatch(_Model):
+    method: Optional[GRPCMethodMatch] = None
+    headers: Annotated[List[HTTPHeaderMatch], Field(max_length=16)] = Field(default_factory=list)
+
+
+class GRPCRouteRule(_Model):
+    name: Optional[SectionName] = None
+    matches: Annotated[List[GRPCRouteMatch], Field(max_length=8)] = Field(default_factory=list)
+    filters: List[Dict[str, Any]] = Field(default_factory=list)
+    backend_refs: Annotated[List[BackendRef], Field(max_length=16)] = Field(default_factory=list)
+    session_persistence: Optional[Dict[str, Any]] = None
+
+
+class GRPCRouteSpec(_Model):
+    parent_refs: Annotated[List[ParentReference], Field(max_length=32)] = Field(default_factory=list)
+    hostnames: Annotated[List[Hostname], Field(max_length=16)] = Field(default_factory=list)
+    rules: Annotated[List[GRPCRouteRule], Field(max_length=16)] = Field(default_factory=list)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rule_names(cls, rules: List[GRPCRouteRule]) -> List[GRPCRouteRule]:
+        names = [rule.name for rule in rules if rule.name]
+        if len(names) != len(set(names)):
+            raise ValueError("rule names must be unique within a route")
+        return rules
+
+
+class GRPCRoute(_Model):
+    api_version: str
+    kind: Literal["GRPCRoute"]
+    metadata: ObjectMeta
+    spec: GRPCRouteSpec
+
+
+# --- TLSRoute --------------------------------------------------------------------------
+
+
+class TLSRouteRule(_Model):
+    name: Optional[SectionName] = None
+    backend_refs: Annotated[List[BackendRef], Field(min_length=1, max_length=16)]
+
+
+class TLSRouteSpec(_Model):
+    parent_refs: Annotated[List[ParentReference], Field(max_length=32)] = Field(default_factory=list)
+    hostnames: Annotated[List[Hostname], Field(min_length=1, max_length=16)]
+    rules: Annotated[List[TLSRouteRule], Field(min_length=1, max_length=1)]
+
+
+class TLSRoute(_Model):
+    api_version: str
+    kind: Literal["TLSRoute"]
+    metadata: ObjectMeta
+    spec: TLSRouteSpec
+
+
 # --- ReferenceGrant -------------------------------------------------------------------
 
 
@@ -345,6 +415,8 @@ MODELS: Dict[Tuple[str, str], type[_Model]] = {
     (GATEWAY_GROUP, "GatewayClass"): GatewayClass,
     (GATEWAY_GROUP, "Gateway"): Gateway,
     (GATEWAY_GROUP, "HTTPRoute"): HTTPRoute,
+    (GATEWAY_GROUP, "GRPCRoute"): GRPCRoute,
+    (GATEWAY_GROUP, "TLSRoute"): TLSRoute,
     (GATEWAY_GROUP, "ReferenceGrant"): ReferenceGrant,
     ("", "Service"): Service,
     ("", "Namespace"): Namespace,
@@ -353,9 +425,19 @@ MODELS: Dict[Tuple[str, str], type[_Model]] = {
 
 CLUSTER_SCOPED = frozenset({"GatewayClass", "Namespace"})
 
-# Versions of each group we understand; another version of a known kind is reported.
+# Versions we understand, per group, and per kind where a kind differs from its group;
+# another version of a known kind is reported.
 SERVED_VERSIONS: Dict[str, frozenset[str]] = {
     GATEWAY_GROUP: frozenset({"v1", "v1beta1"}),
     "": frozenset({"v1"}),
     "discovery.k8s.io": frozenset({"v1"}),
 }
+KIND_VERSIONS: Dict[str, frozenset[str]] = {
+    # TLSRoute v1 (standard since Gateway API v1.5) shares its shape with v1alpha2/3.
+    "TLSRoute": frozenset({"v1", "v1alpha2", "v1alpha3"}),
+    "GRPCRoute": frozenset({"v1"}),
+}
+
+
+def served_versions(group: str, kind: str) -> frozenset[str]:
+    return KIND_VERSIONS.get(kind, SERVED_VERSIONS.get(group, frozenset()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Optional
 
 HASH_LENGTH = 6
 _NOT_ALLOWED = re.compile(r"[^a-z0-9-]+")
@@ -49,8 +50,12 @@ def hashed_name(*parts: str, identity: str, max_length: int, reserved_prefix: st
     return f"{readable}-{digest}"
 
 
-def service_name(kind: str, namespace: str, name: str) -> str:
-    return hashed_name(name, namespace, identity=f"{kind}/{namespace}/{name}",
+def service_name(kind: str, namespace: str, name: str, custom_domain: Optional[str] = None) -> str:
+    """The custom domain is part of the identity: VPC Lattice cannot change a service's
+    domain in place, so a new domain means a new service, which needs a new name for
+    Pulumi to create it before deleting the old one."""
+    identity = f"{kind}/{namespace}/{name}" + (f"@{custom_domain}" if custom_domain else "")
+    return hashed_name(name, namespace, identity=identity,
                        max_length=SERVICE_NAME_MAX, reserved_prefix=RESERVED_PREFIXES["service"])
 
 

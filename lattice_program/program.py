@@ -23,10 +23,10 @@ from components.gateway_class import GatewayClass, GatewayClassArgs
 from components.route import Route
 from components.specs import LatticeModel
 
-TARGET_GROUPS_OUTPUT = "targetGroups"
-# Priorities as applied, by listener (``<route key>/<listener key>``) and rule key: the
-# next run keeps them where it can (lattice_program.priorities).
-RULE_PRIORITIES_OUTPUT = "rulePriorities"
+from . import outputs
+
+TARGET_GROUPS_OUTPUT = outputs.TARGET_GROUPS
+RULE_PRIORITIES_OUTPUT = outputs.RULE_PRIORITIES
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def declare(model: LatticeModel) -> ProgramHandles:
                 "serviceArn": route.service.arn,
                 "serviceId": route.service.id,
                 "dnsName": route.dns_name,
+                outputs.CUSTOM_DOMAIN: route.service.custom_domain_name,
             }
             for group_key, group in route.target_groups.items():
                 target_group_ids[group_key] = group.id

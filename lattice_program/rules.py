@@ -1,7 +1,8 @@
 """HTTPRoute matches to Lattice rule matches, in Gateway API precedence order.
 
-A Lattice rule has one match (path AND method AND headers); a Gateway API rule has
-several matches OR-ed together.  Each match becomes its own Lattice rule (the AWS
+HTTPRoute and GRPCRoute matches become Lattice HTTP matches (a gRPC service and method
+are a request path).  A Lattice rule has one match (path AND method AND headers); a
+Gateway API rule has several matches OR-ed together.  Each match becomes its own Lattice rule (the AWS
 controller refuses more than one match per rule, its issue #520).
 
 Lattice evaluates rules by priority, while Gateway API gives precedence by
@@ -67,9 +68,50 @@ def convert_match(match: k8s.HTTPRouteMatch, field: str) -> Tuple[Optional[HttpM
             errors.append(MatchError(f"{field}.path.value", f"VPC Lattice paths may hold only letters, digits and @:%_+.~#?&/=- (found {''.join(bad)!r})"))
         else:
             path = PathMatchSpec("exact" if match.path.type == "Exact" else "prefix", match.path.value)
+    headers, header_errors, header_warnings = _headers(match.headers, field)
+    errors.extend(header_errors)
+    warnings.extend(header_warnings)
+    if errors:
+        return None, errors, warnings
+    if path is None and match.method is None and not headers:
+        path = PathMatchSpec("prefix", "/")
+    return HttpMatchSpec(method=match.method, path=path, headers=tuple(headers)), errors, warnings
+
+
+GRPC_METHOD = "POST"  # every gRPC call is an HTTP/2 POST to /<service>/<method>
+
+
+def convert_grpc_match(match: k8s.GRPCRouteMatch, field: str) -> Tuple[Optional[HttpMatchSpec], List[MatchError], List[MatchError]]:
+    """(match, errors, warnings) for one GRPCRouteMatch: service and method become the
+    request path, ``/<service>/<method>`` exactly or ``/<service>/`` as a prefix."""
+    errors: List[MatchError] = []
+    path = PathMatchSpec("prefix", "/")
+    method = match.method
+    if method is not None:
+        if method.type == "RegularExpression":
+            errors.append(MatchError(f"{field}.method.type", "VPC Lattice has no regular-expression match; use Exact"))
+        elif not method.service:
+            errors.append(MatchError(f"{field}.method.service", "a method without a service would need a path suffix "
+                                     "match, which VPC Lattice does not have; name the service too"))
+        else:
+            value = f"/{method.service}/{method.method}" if method.method else f"/{method.service}/"
+            path = PathMatchSpec("exact" if method.method else "prefix", value)
+            if len(value) > MAX_PATH_LENGTH or not LATTICE_PATH.fullmatch(value):
+                errors.append(MatchError(f"{field}.method", f"{value!r} is not a path VPC Lattice can match (at most "
+                                         f"{MAX_PATH_LENGTH} of letters, digits and @:%_+.~#?&/=-)"))
+    headers, header_errors, warnings = _headers(match.headers, field)
+    errors.extend(header_errors)
+    if errors:
+        return None, errors, warnings
+    return HttpMatchSpec(method=GRPC_METHOD, path=path, headers=tuple(headers)), errors, warnings
+
+
+def _headers(matches: Sequence[k8s.HTTPHeaderMatch], field: str) -> Tuple[List[HeaderMatchSpec], List[MatchError], List[MatchError]]:
     headers: List[HeaderMatchSpec] = []
+    errors: List[MatchError] = []
+    warnings: List[MatchError] = []
     seen_names = set()
-    for index, header in enumerate(match.headers):
+    for index, header in enumerate(matches):
         where = f"{field}.headers[{index}]"
         if header.name.lower() in seen_names:
             warnings.append(MatchError(where, f"header {header.name!r} is matched earlier in this match; per the spec only the first counts"))
@@ -85,11 +127,7 @@ def convert_match(match: k8s.HTTPRouteMatch, field: str) -> Tuple[Optional[HttpM
             headers.append(HeaderMatchSpec(header.name, header.value))
     if len(headers) > MAX_HEADER_MATCHES:
         errors.append(MatchError(f"{field}.headers", f"{len(headers)} header matches; VPC Lattice allows at most {MAX_HEADER_MATCHES} per rule"))
-    if errors:
-        return None, errors, warnings
-    if path is None and match.method is None and not headers:
-        path = PathMatchSpec("prefix", "/")
-    return HttpMatchSpec(method=match.method, path=path, headers=tuple(headers)), errors, warnings
+    return headers, errors, warnings
 
 
 def match_key(match: HttpMatchSpec) -> str:

@@ -28,6 +28,8 @@ class Snapshot:
     gateway_classes: Dict[str, k8s.GatewayClass] = field(default_factory=dict)
     gateways: Dict[NamespacedName, k8s.Gateway] = field(default_factory=dict)
     http_routes: Dict[NamespacedName, k8s.HTTPRoute] = field(default_factory=dict)
+    grpc_routes: Dict[NamespacedName, k8s.GRPCRoute] = field(default_factory=dict)
+    tls_routes: Dict[NamespacedName, k8s.TLSRoute] = field(default_factory=dict)
     services: Dict[NamespacedName, k8s.Service] = field(default_factory=dict)
     namespaces: Dict[str, k8s.Namespace] = field(default_factory=dict)
     reference_grants: Dict[str, List[k8s.ReferenceGrant]] = field(default_factory=lambda: defaultdict(list))
@@ -77,8 +79,9 @@ def _parse_one(raw: RawObject, default_namespace: str, problems: List[Problem]) 
     if model is None:
         problems.append(Problem(ref, "kind", f"{api_version} {kind} is not read by lattice-gateway; ignored", "warning", raw.origin))
         return None
-    if version not in k8s.SERVED_VERSIONS[group]:
-        served = ", ".join(sorted(f"{group}/{v}" if group else v for v in k8s.SERVED_VERSIONS[group]))
+    served_versions = k8s.served_versions(group, kind)
+    if version not in served_versions:
+        served = ", ".join(sorted(f"{group}/{v}" if group else v for v in served_versions))
         problems.append(Problem(ref, "apiVersion", f"version {api_version!r} is not supported; use {served}", origin=raw.origin))
         return None
     # Namespaced objects default to the default namespace; a namespace written on a
@@ -133,6 +136,10 @@ def _index(snapshot: Snapshot, obj: Any, origin: str, problems: List[Problem]) -
         snapshot.gateways[key] = obj
     elif isinstance(obj, k8s.HTTPRoute):
         snapshot.http_routes[key] = obj
+    elif isinstance(obj, k8s.GRPCRoute):
+        snapshot.grpc_routes[key] = obj
+    elif isinstance(obj, k8s.TLSRoute):
+        snapshot.tls_routes[key] = obj
     elif isinstance(obj, k8s.Service):
         snapshot.services[key] = obj
     elif isinstance(obj, k8s.ReferenceGrant):

@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 import pulumi
 
 from .pipeline import PlanResult, plan
-from .program import RULE_PRIORITIES_OUTPUT, ProgramHandles, declare
+from .program import ProgramHandles, declare
 from .settings import CONFIG_NAMESPACE, SettingsError, StackSettings, settings_from_config
 from .sources import SourceError, load_paths
 
@@ -37,12 +37,11 @@ def config_values(config: pulumi.Config) -> Dict[str, Any]:
     return values
 
 
-def previous_priorities() -> Optional[Dict[str, Dict[str, int]]]:
+def previous_outputs() -> Optional[Dict[str, Any]]:
     path = os.environ.get(PREVIOUS_OUTPUTS_ENV)
     if not path:
         return None
-    outputs = json.loads(Path(path).read_text(encoding="utf-8"))
-    return outputs.get(RULE_PRIORITIES_OUTPUT)
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def report(result: PlanResult) -> None:
@@ -60,6 +59,6 @@ def run(project_dir: Path) -> ProgramHandles:
         objects = load_paths([str(project_dir / source) for source in settings.sources])
     except (SettingsError, SourceError) as error:
         raise pulumi.RunError(str(error)) from None
-    result = plan(objects, settings, previous_priorities=previous_priorities())
+    result = plan(objects, settings, previous_outputs=previous_outputs())
     report(result)
     return declare(result.model)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from components.specs import (
     FixedResponseAction,
@@ -36,8 +36,10 @@ from components.specs import (
 
 from . import gateway_api as k8s
 from . import naming, priorities, rules
-from .attachment import Attachment, RouteIdentity, attach, lattice_protocol
+from .attachment import HTTPS, Attachment, RouteIdentity, attach, lattice_protocol
 from .backends import BackendContext, Resolved, Unresolved, merge_duplicates, resolve
+from .outputs import Previous
+from .route_kinds import GRPC_ROUTE, HTTP_ROUTE, TLS_ROUTE, RouteKind, rule_matches, unsupported_fields
 from .settings import StackSettings
 from .snapshot import Snapshot
 from .status import Condition, ObjectRef, Problem, StatusBook
@@ -49,8 +51,6 @@ DEFAULT_ACTION_STATUS = 404  # requests that match no rule
 SERVICE_NETWORK_NAME = re.compile(r"(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]{3,63}")
 PENDING = Condition("Programmed", "Unknown", "Pending", "planned; programmed once the stack is applied")
 
-# Priorities already applied, by listener (``<route key>/<listener key>``) and rule key.
-PreviousPriorities = Mapping[str, Mapping[str, int]]
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,9 @@ class Translation:
     book: StatusBook
 
 
-def translate(snapshot: Snapshot, settings: StackSettings, *,
-              previous_priorities: Optional[PreviousPriorities] = None) -> Translation:
-    return _Translator(snapshot, settings, previous_priorities or {}).run()
+def translate(snapshot: Snapshot, settings: StackSettings, *, previous: Optional[Previous] = None) -> Translation:
+    """``previous``: what the last applied run decided (from its stack outputs)."""
+    return _Translator(snapshot, settings, previous or Previous()).run()
 
 
 @dataclass
@@ -72,7 +72,7 @@ class _RouteOutcome:
 
 
 class _Translator:
-    def __init__(self, snapshot: Snapshot, settings: StackSettings, previous: PreviousPriorities) -> None:
+    def __init__(self, snapshot: Snapshot, settings: StackSettings, previous: Previous) -> None:
         self.snapshot = snapshot
         self.settings = settings
         self.previous = previous
@@ -81,8 +81,8 @@ class _Translator:
     def run(self) -> Translation:
         classes = self._gateway_classes()
         gateways, accepted = self._gateways(classes)
-        routes = [outcome for key in sorted(self.snapshot.http_routes)
-                  if (outcome := self._route(self.snapshot.http_routes[key], accepted, gateways)) is not None]
+        routes = [outcome for kind, objects in self._routes_by_kind() for key in sorted(objects)
+                  if (outcome := self._route(kind, objects[key], accepted, gateways)) is not None]
         routes = self._drop_name_collisions(routes)
         targets: Dict[str, Tuple[Target, ...]] = {}
         for outcome in routes:
@@ -97,6 +97,10 @@ class _Translator:
             for name in sorted(classes)
         )
         return Translation(LatticeModel(class_specs, targets), self.book)
+
+    def _routes_by_kind(self):
+        return ((HTTP_ROUTE, self.snapshot.http_routes), (GRPC_ROUTE, self.snapshot.grpc_routes),
+                (TLS_ROUTE, self.snapshot.tls_routes))
 
     # --- GatewayClass and Gateway ----------------------------------------------------
 
@@ -159,8 +163,8 @@ class _Translator:
             if lattice_protocol(listener) is None:
                 mode = f" with TLS mode {listener.tls.mode}" if listener.tls else ""
                 self.book.problem(Problem(ref, f"spec.listeners[{index}].protocol",
-                                          f"{listener.protocol}{mode} listeners are not served by this version (HTTP and "
-                                          "HTTPS with TLS Terminate are); no route attaches to listener "
+                                          f"VPC Lattice has no {listener.protocol}{mode} listener (it has HTTP, HTTPS "
+                                          "with TLS Terminate, TLS with Passthrough); no route attaches to listener "
                                           f"{listener.name!r}", "warning", self._origin(ref)))
         tags = {**self.settings.tags, "lattice-gateway/gateway": naming.tag_value(ref.key)}
         associations: Tuple[VpcAssociationSpec, ...] = ()
@@ -181,52 +185,64 @@ class _Translator:
 
     # --- routes ------------------------------------------------------------------------
 
-    def _route(self, route: k8s.HTTPRoute, accepted: Mapping[Tuple[str, str], bool],
+    def _route(self, kind: RouteKind, route: Any, accepted: Mapping[Tuple[str, str], bool],
                gateways: Sequence[Tuple[GatewaySpec, str]]) -> Optional[_RouteOutcome]:
         meta = route.metadata
-        ref = ObjectRef("HTTPRoute", meta.namespace, meta.name, route.api_version)
-        identity = RouteIdentity(ref, "HTTPRoute", meta.namespace or "", route.spec.parent_refs, route.spec.hostnames)
+        ref = ObjectRef(kind.name, meta.namespace, meta.name, route.api_version)
+        identity = RouteIdentity(ref, kind.name, meta.namespace or "", route.spec.parent_refs, route.spec.hostnames,
+                                 kind.protocols)
         attachments = attach(identity, gateways=self.snapshot.gateways, ours=accepted,
                              namespace_labels=self.snapshot.namespace_labels, book=self.book)
         if not attachments:
             return None
-        errors = _unsupported_route_fields(route)
-        items, match_errors = self._match_items(ref, route)
+        errors = unsupported_fields(kind, route)
+        items, match_errors = self._match_items(ref, kind, route)
         errors.extend(match_errors)
-        ctx = BackendContext(ref.key, "HTTPRoute", meta.namespace or "", self.settings.vpc_id,
-                             self.settings.cluster_name, dict(self.settings.tags))
+        ctx = BackendContext(ref.key, kind.name, meta.namespace or "", self.settings.vpc_id,
+                             self.settings.cluster_name, dict(self.settings.tags), kind.target_protocol,
+                             kind.target_protocol_version, kind.health_check)
         actions, target_groups, targets, backend_errors, unresolved = self._backends(ref, route, ctx)
         errors.extend(backend_errors)
         listeners_wanted, listener_errors = self._listener_protocols(attachments)
         errors.extend(listener_errors)
+        domain = self._custom_domain(ref, route, attachments)
+        if not kind.has_rules:
+            errors.extend(self._passthrough_errors(actions, domain))
         if not errors:
-            errors.extend(self._quota_errors(route, listeners_wanted, items))
+            errors.extend(self._quota_errors(listeners_wanted, items))
         if errors:
             self._reject(ref, errors)
             return None
         self._resolved_refs(ref, unresolved)
-        service = self._service(ref, route, attachments, listeners_wanted)
-        listeners = tuple(self._listener(ref, protocol, port, items, actions) for protocol, port in listeners_wanted)
+        service = self._service(ref, attachments, listeners_wanted, domain)
+        listeners = tuple(self._listener(ref, kind, protocol, port, items, actions) for protocol, port in listeners_wanted)
         gateway_class = next(class_name for spec, class_name in gateways if spec.key == attachments[0].gateway_key)
         associations = tuple(ServiceNetworkAssociationSpec(gateway=key, tags=dict(service.tags))
                              for key in dict.fromkeys(a.gateway_key for a in attachments))
-        spec = RouteSpec(key=ref.key, kind="HTTPRoute", service=service, associations=associations,
+        spec = RouteSpec(key=ref.key, kind=kind.name, service=service, associations=associations,
                          listeners=listeners, target_groups=tuple(target_groups[k] for k in sorted(target_groups)))
         return _RouteOutcome(spec, gateway_class, targets)
 
-    def _match_items(self, ref: ObjectRef, route: k8s.HTTPRoute):
+    def _match_items(self, ref: ObjectRef, kind: RouteKind, route: Any):
         items: List[rules.MatchItem] = []
         errors: List[Tuple[str, str]] = []
+        if not kind.has_rules:
+            return items, errors
         keys_seen: Dict[str, str] = {}
         for rule_index, rule in enumerate(route.spec.rules):
-            for match_index, match in enumerate(rule.matches):
+            matches = rule_matches(kind, rule)
+            converted_matches = []
+            for match_index, match in enumerate(matches):
                 where = f"spec.rules[{rule_index}].matches[{match_index}]"
-                converted, match_errors, warnings = rules.convert_match(match, where)
+                converted, match_errors, warnings = kind.convert_match(match, where)
                 errors.extend((e.field, e.message) for e in match_errors)
                 for warning in warnings:
                     self.book.problem(Problem(ref, warning.field, warning.message, "warning", self._origin(ref)))
-                if converted is None:
-                    continue
+                if converted is not None:
+                    converted_matches.append((where, match_index, converted))
+            if not matches and kind.catch_all is not None:
+                converted_matches.append((f"spec.rules[{rule_index}]", 0, kind.catch_all))
+            for where, match_index, converted in converted_matches:
                 key = rules.match_key(converted)
                 if key in keys_seen:
                     self.book.problem(Problem(ref, where, f"same match as {keys_seen[key]}, which takes precedence; this "
@@ -234,11 +250,11 @@ class _Translator:
                     continue
                 keys_seen[key] = where
                 if rule.name:
-                    key = rule.name if len(rule.matches) == 1 else f"{rule.name}.{key}"
+                    key = rule.name if len(converted_matches) == 1 else f"{rule.name}.{key}"
                 items.append(rules.MatchItem(rule_index, match_index, key, converted))
         return rules.ordered(items), errors
 
-    def _backends(self, ref: ObjectRef, route: k8s.HTTPRoute, ctx: BackendContext):
+    def _backends(self, ref: ObjectRef, route: Any, ctx: BackendContext):
         actions: Dict[int, ForwardAction | FixedResponseAction] = {}
         target_groups: Dict[str, TargetGroupSpec] = {}
         targets: Dict[str, Tuple[Target, ...]] = {}
@@ -256,8 +272,7 @@ class _Translator:
                         unresolved.append(outcome)
                     continue
                 entries.append((outcome, backend.weight))
-            entries = merge_duplicates(entries)
-            live = [(resolved, weight) for resolved, weight in entries]
+            live = merge_duplicates(entries)
             if not live or all(weight == 0 for _, weight in live):
                 actions[rule_index] = FixedResponseAction(INVALID_BACKEND_STATUS)
                 continue
@@ -288,7 +303,7 @@ class _Translator:
                                    f"{protocol} on another; a Lattice service has one listener per port"))
         return sorted((protocol, port) for port, protocol in wanted.items()), errors
 
-    def _quota_errors(self, route: k8s.HTTPRoute, listeners: Sequence[Tuple[str, int]], items: Sequence[rules.MatchItem]):
+    def _quota_errors(self, listeners: Sequence[Tuple[str, int]], items: Sequence[rules.MatchItem]):
         errors: List[Tuple[str, str]] = []
         if len(listeners) > self.settings.listeners_per_service:
             errors.append(("spec.parentRefs", f"the route attaches to {len(listeners)} listeners "
@@ -301,16 +316,36 @@ class _Translator:
                            "lattice-gateway:rulesPerListener), or merge matches"))
         return errors
 
-    def _service(self, ref: ObjectRef, route: k8s.HTTPRoute, attachments: Sequence[Attachment],
-                 listeners: Sequence[Tuple[str, int]]) -> ServiceSpec:
+    def _passthrough_errors(self, actions: Mapping[int, Any], domain: Optional[str]) -> List[Tuple[str, str]]:
+        """TLS passthrough: the listener forwards by SNI, so it needs a domain and a backend."""
+        errors: List[Tuple[str, str]] = []
+        if domain is None:
+            errors.append(("spec.hostnames", "TLS passthrough needs a hostname without a wildcard: VPC Lattice routes "
+                           "by SNI on the service's custom domain"))
+        if any(isinstance(action, FixedResponseAction) for action in actions.values()):
+            errors.append(("spec.rules[0].backendRefs", "a TLS passthrough listener can only forward: at least one "
+                           "backend must resolve"))
+        return errors
+
+    def _custom_domain(self, ref: ObjectRef, route: Any, attachments: Sequence[Attachment]) -> Optional[str]:
         hostnames = [h for a in attachments for h in a.hostnames] or list(route.spec.hostnames)
-        precise = [h for h in hostnames if not h.startswith("*.")]
+        precise = list(dict.fromkeys(h for h in hostnames if not h.startswith("*.")))
         domain = precise[0] if precise else None
-        if len(set(precise)) > 1:
+        if len(precise) > 1:
             self.book.problem(Problem(ref, "spec.hostnames", f"a Lattice service has one custom domain; {domain!r} is used "
-                                      f"and {sorted(set(precise) - {domain})} are not served", "warning", self._origin(ref)))
+                                      f"and {precise[1:]} are not served", "warning", self._origin(ref)))
+        if ref.key in self.previous.custom_domains and self.previous.custom_domains[ref.key] != domain:
+            before = self.previous.custom_domains[ref.key]
+            self.book.problem(Problem(ref, "spec.hostnames", f"custom domain changes from {before!r} to {domain!r}: "
+                                      "VPC Lattice cannot change it in place, so the Lattice service is replaced "
+                                      "(new service ID and DNS name; clients of the old DNS name must move)",
+                                      "warning", self._origin(ref)))
+        return domain
+
+    def _service(self, ref: ObjectRef, attachments: Sequence[Attachment], listeners: Sequence[Tuple[str, int]],
+                 domain: Optional[str]) -> ServiceSpec:
         certificate = None
-        if any(protocol == "HTTPS" for protocol, _ in listeners):
+        if any(protocol == HTTPS for protocol, _ in listeners):
             arns = [l.tls.options[CERTIFICATE_ARN_OPTION] for a in attachments for l in a.listeners
                     if l.tls is not None and CERTIFICATE_ARN_OPTION in l.tls.options]
             certificate = arns[0] if arns else None
@@ -319,14 +354,17 @@ class _Translator:
                                           f"set tls.options[{CERTIFICATE_ARN_OPTION!r}] on the Gateway listener",
                                           "warning", self._origin(ref)))
         tags = {**self.settings.tags, "lattice-gateway/route": naming.tag_value(ref.key)}
-        return ServiceSpec(name=naming.service_name("HTTPRoute", ref.namespace or "", ref.name),
+        return ServiceSpec(name=naming.service_name(ref.kind, ref.namespace or "", ref.name, domain),
                            custom_domain_name=domain, certificate_arn=certificate, tags=tags)
 
-    def _listener(self, ref: ObjectRef, protocol: str, port: int, items: Sequence[rules.MatchItem],
+    def _listener(self, ref: ObjectRef, kind: RouteKind, protocol: str, port: int, items: Sequence[rules.MatchItem],
                   actions: Mapping[int, ForwardAction | FixedResponseAction]) -> ListenerSpec:
-        key = f"{protocol.lower()}-{port}"
-        keys = [item.key for item in items]
-        allocation = priorities.allocate(keys, self.previous.get(f"{ref.key}/{key}"))
+        key = f"{protocol.lower().replace('_', '-')}-{port}"
+        name = naming.listener_name(protocol, port)
+        if not kind.has_rules:  # TLS passthrough: one rule, expressed as the default action
+            return ListenerSpec(key=key, name=name, port=port, protocol=protocol, default_action=actions[0],
+                                tags={**self.settings.tags})
+        allocation = priorities.allocate([item.key for item in items], self.previous.priorities.get(f"{ref.key}/{key}"))
         if allocation.warning:
             self.book.problem(Problem(ref, "spec.rules", f"listener {key}: {allocation.warning}", "warning"))
         rule_specs = tuple(
@@ -334,7 +372,7 @@ class _Translator:
                      match=item.match, action=actions[item.rule_index], tags={**self.settings.tags})
             for item in items
         )
-        return ListenerSpec(key=key, name=naming.listener_name(protocol, port), port=port, protocol=protocol,
+        return ListenerSpec(key=key, name=name, port=port, protocol=protocol,
                             default_action=FixedResponseAction(DEFAULT_ACTION_STATUS), rules=rule_specs,
                             tags={**self.settings.tags})
 
@@ -378,17 +416,4 @@ class _Translator:
 
     def _origin(self, ref: ObjectRef) -> str:
         return self.snapshot.origins.get(ref, "")
-
-
-def _unsupported_route_fields(route: k8s.HTTPRoute) -> List[Tuple[str, str]]:
-    errors: List[Tuple[str, str]] = []
-    for index, rule in enumerate(route.spec.rules):
-        where = f"spec.rules[{index}]"
-        if rule.filters:
-            kinds = sorted({str(f.get("type", "?")) for f in rule.filters})
-            errors.append((f"{where}.filters", f"VPC Lattice rules have no filters ({', '.join(kinds)}); remove them"))
-        for name, value in (("timeouts", rule.timeouts), ("retry", rule.retry), ("sessionPersistence", rule.session_persistence)):
-            if value:
-                errors.append((f"{where}.{name}", f"VPC Lattice rules have no {name} setting; remove it"))
-    return errors
 

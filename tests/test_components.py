@@ -641,6 +641,7 @@ def test_program_exports_stable_stack_outputs(runtime):
             "serviceArn": f"arn:{ROUTE_KEY}",
             "serviceId": f"id:{ROUTE_KEY}",
             "dnsName": "cart-shop.lattice.example",
+            "customDomainName": "cart.example.com",
         },
         MAIN_GW: {"serviceNetworkArn": f"arn:{MAIN_GW}", "serviceNetworkId": f"id:{MAIN_GW}"},
         ADOPTED_GW: {"serviceNetworkArn": None, "serviceNetworkId": ADOPTED_SN},

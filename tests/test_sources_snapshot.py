@@ -190,11 +190,11 @@ kind: Deployment
 metadata: {name: web}
 ---
 apiVersion: gateway.networking.k8s.io/v1alpha2
-kind: TLSRoute
+kind: TCPRoute
 metadata: {name: t}
 """)
     assert [(p.severity, p.field, p.object.kind) for p in result.problems] == [
-        ("warning", "kind", "Deployment"), ("warning", "kind", "TLSRoute")]
+        ("warning", "kind", "Deployment"), ("warning", "kind", "TCPRoute")]
     assert "not read" in result.problems[0].message
 
 

@@ -30,7 +30,8 @@ def settings(**overrides: Any) -> StackSettings:
 def plan_yaml(text: str, *, previous_priorities: Optional[Mapping[str, Mapping[str, int]]] = None,
               **overrides: Any) -> PlanResult:
     """Plan one YAML stream with test settings (``overrides`` are StackSettings fields)."""
-    return plan(load_text(text), settings(**overrides), previous_priorities=previous_priorities)
+    return plan(load_text(text), settings(**overrides),
+                previous_outputs={"rulePriorities": previous_priorities} if previous_priorities else None)
 
 
 # --- the model -------------------------------------------------------------------------

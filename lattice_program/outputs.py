@@ -1,0 +1,33 @@
+"""Stack output names, and what the translator reads back from the previous run.
+
+The program exports these and the next run reads them: a pure module, so both the
+program (Pulumi side) and the translator (pure side) can name them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional
+
+TARGET_GROUPS = "targetGroups"  # target group key -> ID; read by `latticectl targets sync`
+RULE_PRIORITIES = "rulePriorities"  # "<route key>/<listener key>" -> rule key -> priority
+# Per route key (``Kind/ns/name``): serviceArn, serviceId, dnsName, customDomainName.
+CUSTOM_DOMAIN = "customDomainName"
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the last applied run of the stack decided, where the next run must build on it."""
+
+    priorities: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    custom_domains: Mapping[str, Optional[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_outputs(cls, outputs: Optional[Mapping[str, Any]]) -> "Previous":
+        outputs = outputs or {}
+        priorities = outputs.get(RULE_PRIORITIES) or {}
+        domains: Dict[str, Optional[str]] = {}
+        for key, value in outputs.items():
+            if isinstance(value, Mapping) and CUSTOM_DOMAIN in value:
+                domains[key] = value[CUSTOM_DOMAIN]
+        return cls(priorities=dict(priorities), custom_domains=domains)
