@@ -29,16 +29,27 @@ class Allocation:
     warning: Optional[str] = None
 
 
-def allocate(keys: Sequence[str], previous: Optional[Mapping[str, int]] = None) -> Allocation:
-    """Priorities for ``keys`` in evaluation order (first key = evaluated first)."""
-    previous = dict(previous or {})
-    if len(keys) > MAX_PRIORITY:
-        raise ValueError(f"{len(keys)} rules exceed the {MAX_PRIORITY} priorities of a listener")
-    if not previous:
-        step = min(STEP, MAX_PRIORITY // (len(keys) + 1)) or 1
-        return Allocation({key: step * (index + 1) for index, key in enumerate(keys)})
+def allocate(keys: Sequence[str], previous: Optional[Mapping[str, int]] = None,
+             pinned: Optional[Mapping[str, int]] = None) -> Allocation:
+    """Priorities for ``keys`` in evaluation order (first key = evaluated first).
 
-    in_use = set(previous.values())
+    ``pinned`` keys get exactly the priority given (a user's explicit choice); the others
+    keep their order among themselves and never take a pinned value.
+    """
+    pinned = dict(pinned or {})
+    free_keys = [key for key in keys if key not in pinned]
+    allocation = _allocate(free_keys, {k: v for k, v in (previous or {}).items() if k not in pinned},
+                           reserved=set(pinned.values()))
+    return Allocation({**allocation.priorities, **pinned}, allocation.warning)
+
+
+def _allocate(keys: Sequence[str], previous: Dict[str, int], reserved: set) -> Allocation:
+    if len(keys) + len(reserved) > MAX_PRIORITY:
+        raise ValueError(f"{len(keys) + len(reserved)} rules exceed the {MAX_PRIORITY} priorities of a listener")
+    if not previous:
+        return _fresh(keys, reserved)
+
+    in_use = set(previous.values()) | reserved
     kept = _longest_increasing(keys, previous)
     result: Dict[str, int] = {key: previous[key] for key in kept}
     index = 0
@@ -58,6 +69,20 @@ def allocate(keys: Sequence[str], previous: Optional[Mapping[str, int]] = None) 
         for offset, key in enumerate(keys[index:run_end]):
             result[key] = free[(offset + 1) * len(free) // (wanted + 1)]
         index = run_end
+    return Allocation(result)
+
+
+def _fresh(keys: Sequence[str], reserved: set) -> Allocation:
+    step = min(STEP, MAX_PRIORITY // (len(keys) + len(reserved) + 1)) or 1
+    result: Dict[str, int] = {}
+    last = MIN_PRIORITY - 1
+    for index, key in enumerate(keys):
+        value = max(step * (index + 1), last + 1)
+        while value in reserved:
+            value += 1
+        result[key] = last = value
+    if last > MAX_PRIORITY:
+        return _renumber_around(keys, reserved)
     return Allocation(result)
 
 

@@ -35,7 +35,7 @@ from components.specs import (
 )
 
 from . import gateway_api as k8s
-from . import naming, priorities, rules
+from . import annotations, naming, priorities, rules
 from .attachment import HTTPS, Attachment, RouteIdentity, attach, lattice_protocol
 from .backends import BackendContext, Resolved, Unresolved, merge_duplicates, resolve
 from .outputs import Previous
@@ -195,11 +195,18 @@ class _Translator:
                              namespace_labels=self.snapshot.namespace_labels, book=self.book)
         if not attachments:
             return None
-        errors = unsupported_fields(kind, route)
+        notes = annotations.read(meta.annotations)
+        for field_path, message, severity in notes.notes:
+            if severity == "warning":
+                self.book.problem(Problem(ref, field_path, message, "warning", self._origin(ref)))
+        errors = notes.errors + unsupported_fields(kind, route)
         items, match_errors = self._match_items(ref, kind, route)
         errors.extend(match_errors)
+        pinned, pin_errors = _pinned_priorities(items, notes.rule_priorities)
+        errors.extend(pin_errors)
+        tags = {**self.settings.tags, **notes.tags}
         ctx = BackendContext(ref.key, kind.name, meta.namespace or "", self.settings.vpc_id,
-                             self.settings.cluster_name, dict(self.settings.tags), kind.target_protocol,
+                             self.settings.cluster_name, tags, kind.target_protocol,
                              kind.target_protocol_version, kind.health_check)
         actions, target_groups, targets, backend_errors, unresolved = self._backends(ref, route, ctx)
         errors.extend(backend_errors)
@@ -214,11 +221,13 @@ class _Translator:
             self._reject(ref, errors)
             return None
         self._resolved_refs(ref, unresolved)
-        service = self._service(ref, attachments, listeners_wanted, domain)
-        listeners = tuple(self._listener(ref, kind, protocol, port, items, actions) for protocol, port in listeners_wanted)
+        service = self._service(ref, attachments, listeners_wanted, domain, notes.service_name, tags)
+        listeners = tuple(self._listener(ref, kind, protocol, port, items, actions, pinned, tags)
+                          for protocol, port in listeners_wanted)
         gateway_class = next(class_name for spec, class_name in gateways if spec.key == attachments[0].gateway_key)
         associations = tuple(ServiceNetworkAssociationSpec(gateway=key, tags=dict(service.tags))
-                             for key in dict.fromkeys(a.gateway_key for a in attachments))
+                             for key, gateway in dict((a.gateway_key, a.gateway) for a in attachments).items()
+                             if not _standalone(notes, gateway))
         spec = RouteSpec(key=ref.key, kind=kind.name, service=service, associations=associations,
                          listeners=listeners, target_groups=tuple(target_groups[k] for k in sorted(target_groups)))
         return _RouteOutcome(spec, gateway_class, targets)
@@ -343,7 +352,7 @@ class _Translator:
         return domain
 
     def _service(self, ref: ObjectRef, attachments: Sequence[Attachment], listeners: Sequence[Tuple[str, int]],
-                 domain: Optional[str]) -> ServiceSpec:
+                 domain: Optional[str], name_override: Optional[str], tags: Mapping[str, str]) -> ServiceSpec:
         certificate = None
         if any(protocol == HTTPS for protocol, _ in listeners):
             arns = [l.tls.options[CERTIFICATE_ARN_OPTION] for a in attachments for l in a.listeners
@@ -353,28 +362,30 @@ class _Translator:
                 self.book.problem(Problem(ref, "spec.hostnames", f"HTTPS on custom domain {domain!r} needs a certificate: "
                                           f"set tls.options[{CERTIFICATE_ARN_OPTION!r}] on the Gateway listener",
                                           "warning", self._origin(ref)))
-        tags = {**self.settings.tags, "lattice-gateway/route": naming.tag_value(ref.key)}
-        return ServiceSpec(name=naming.service_name(ref.kind, ref.namespace or "", ref.name, domain),
-                           custom_domain_name=domain, certificate_arn=certificate, tags=tags)
+        name = name_override or naming.service_name(ref.kind, ref.namespace or "", ref.name, domain)
+        return ServiceSpec(name=name, custom_domain_name=domain, certificate_arn=certificate,
+                           tags={**tags, "lattice-gateway/route": naming.tag_value(ref.key)})
 
     def _listener(self, ref: ObjectRef, kind: RouteKind, protocol: str, port: int, items: Sequence[rules.MatchItem],
-                  actions: Mapping[int, ForwardAction | FixedResponseAction]) -> ListenerSpec:
+                  actions: Mapping[int, ForwardAction | FixedResponseAction], pinned: Mapping[str, int],
+                  tags: Mapping[str, str]) -> ListenerSpec:
         key = f"{protocol.lower().replace('_', '-')}-{port}"
         name = naming.listener_name(protocol, port)
         if not kind.has_rules:  # TLS passthrough: one rule, expressed as the default action
             return ListenerSpec(key=key, name=name, port=port, protocol=protocol, default_action=actions[0],
-                                tags={**self.settings.tags})
-        allocation = priorities.allocate([item.key for item in items], self.previous.priorities.get(f"{ref.key}/{key}"))
+                                tags=dict(tags))
+        allocation = priorities.allocate([item.key for item in items], self.previous.priorities.get(f"{ref.key}/{key}"),
+                                         pinned)
         if allocation.warning:
             self.book.problem(Problem(ref, "spec.rules", f"listener {key}: {allocation.warning}", "warning"))
         rule_specs = tuple(
             RuleSpec(key=item.key, name=naming.rule_name(item.key), priority=allocation.priorities[item.key],
-                     match=item.match, action=actions[item.rule_index], tags={**self.settings.tags})
+                     match=item.match, action=actions[item.rule_index], tags=dict(tags))
             for item in items
         )
         return ListenerSpec(key=key, name=name, port=port, protocol=protocol,
                             default_action=FixedResponseAction(DEFAULT_ACTION_STATUS), rules=rule_specs,
-                            tags={**self.settings.tags})
+                            tags=dict(tags))
 
     # --- status helpers ----------------------------------------------------------------
 
@@ -417,3 +428,30 @@ class _Translator:
     def _origin(self, ref: ObjectRef) -> str:
         return self.snapshot.origins.get(ref, "")
 
+
+def _pinned_priorities(items: Sequence[rules.MatchItem], wanted: Mapping[int, int]) -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
+    """Priorities fixed by ``rule-<i>-priority`` annotations: the matches of rule i take
+    consecutive values from the one given."""
+    pinned: Dict[str, int] = {}
+    owner: Dict[int, int] = {}
+    errors: List[Tuple[str, str]] = []
+    for item in sorted(items, key=lambda i: (i.rule_index, i.match_index)):
+        if item.rule_index not in wanted:
+            continue
+        value = wanted[item.rule_index] + sum(1 for key in pinned if key.startswith(f"{item.rule_index}:"))
+        pinned[f"{item.rule_index}:{item.key}"] = value
+        if value in owner and owner[value] != item.rule_index:
+            errors.append((f"metadata.annotations[{annotations.PREFIX}rule-{item.rule_index}-priority]",
+                           f"priority {value} is also taken by rule {owner[value]}; give each rule its own range"))
+        elif value > priorities.MAX_PRIORITY:
+            errors.append((f"metadata.annotations[{annotations.PREFIX}rule-{item.rule_index}-priority]",
+                           f"rule {item.rule_index}'s matches run past priority {priorities.MAX_PRIORITY}"))
+        owner[value] = item.rule_index
+    return {key.split(":", 1)[1]: value for key, value in pinned.items()}, errors
+
+
+def _standalone(notes: annotations.Annotations, gateway: k8s.Gateway) -> bool:
+    """The route's ``standalone`` annotation wins over its Gateway's."""
+    if notes.standalone is not None:
+        return notes.standalone
+    return annotations.read(gateway.metadata.annotations).standalone is True
