@@ -23,7 +23,7 @@ class InputError(Exception):
 
 @dataclass(frozen=True)
 class Inputs:
-    objects: Sequence[RawObject]
+    objects: Mapping[str, Sequence[RawObject]]  # by cluster name
     complete: bool = True  # False when part of a cluster read failed: then nothing may be deregistered
     notes: List[Problem] = field(default_factory=list)
 
@@ -42,25 +42,46 @@ def load_settings(project_dir: Path, stack: Optional[str], **overrides: Any) -> 
 
 
 def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings: StackSettings) -> Inputs:
+    """Each cluster's objects: from PATH... or --context for a one-cluster stack, else from
+    every cluster's own ``sources`` or ``context`` in the stack settings."""
+    clusters = settings.cluster_list()
     if paths and context:
         raise InputError("give either PATH... or --context, not both")
-    if context:
-        from lattice_program.cluster_source import ClusterUnavailable, read_cluster
-
+    if (paths or context) and len(clusters) > 1:
+        raise InputError(f"the stack has clusters {', '.join(c.name for c in clusters)}: their sources and "
+                         "contexts come from the stack settings, not from PATH or --context")
+    objects: Dict[str, Sequence[RawObject]] = {}
+    notes: List[Problem] = []
+    complete = True
+    for cluster in clusters:
+        cluster_context = context or (None if paths else cluster.context)
+        if cluster_context:
+            read, read_notes, read_complete = _read_cluster(cluster_context, cluster.name)
+            objects[cluster.name] = read
+            notes.extend(read_notes)
+            complete = complete and read_complete
+            continue
+        sources = list(paths or cluster.sources)
+        if not sources:
+            raise InputError(f"no input for cluster {cluster.name}: name YAML files or directories, '-' for standard "
+                             "input, or --context (or set its sources in the stack settings)")
         try:
-            read = read_cluster(context=context, cluster_name=settings.cluster_name)
-        except ClusterUnavailable as error:
+            objects[cluster.name] = load_paths(sources)
+        except SourceError as error:
             raise InputError(str(error)) from None
-        notes = [Problem(None, "", f"cluster read incomplete: {failure}", "warning", f"context {context}")
-                 for failure in read.failures]
-        return Inputs(read.objects, read.complete, notes)
-    sources = list(paths or settings.sources)
-    if not sources:
-        raise InputError("no input: name YAML files or directories, '-' for standard input, or --context")
+    return Inputs(objects, complete, notes)
+
+
+def _read_cluster(context: str, cluster_name: str):
+    from lattice_program.cluster_source import ClusterUnavailable, read_cluster
+
     try:
-        return Inputs(load_paths(sources))
-    except SourceError as error:
+        read = read_cluster(context=context, cluster_name=cluster_name)
+    except ClusterUnavailable as error:
         raise InputError(str(error)) from None
+    notes = [Problem(None, "", f"cluster read incomplete: {failure}", "warning", f"context {context}")
+             for failure in read.failures]
+    return read.objects, notes, read.complete
 
 
 def desired_by_group_id(model: LatticeModel, outputs: Mapping[str, Any], *,

@@ -36,15 +36,32 @@ class PlanResult:
         return tuple(p for p in self.problems if p.severity == "error")
 
 
-def plan(raw_objects: Iterable[RawObject], settings: StackSettings, *,
+ClusterInputs = Mapping[str, Iterable[RawObject]]
+
+
+def plan(inputs: Iterable[RawObject] | ClusterInputs, settings: StackSettings, *,
          previous_outputs: Optional[Mapping[str, Any]] = None) -> PlanResult:
-    """``previous_outputs``: the stack's outputs from its last apply, when known."""
+    """``inputs``: each cluster's objects by cluster name, or one stream of objects for a
+    stack of one cluster.  ``previous_outputs``: the stack's outputs from its last apply."""
+    clusters = settings.cluster_list()
+    if not isinstance(inputs, Mapping):
+        if len(clusters) > 1:
+            raise ValueError("the stack has several clusters: give each cluster's objects by cluster name")
+        inputs = {clusters[0].name: inputs}
+    unknown = sorted(set(inputs) - {c.name for c in clusters})
+    if unknown:
+        raise ValueError(f"objects given for cluster(s) {unknown} that the stack settings do not name")
     with _collector_paused():
-        parsed = parse(raw_objects, default_namespace=settings.default_namespace)
-        translation = translate(parsed.snapshot, settings, previous=Previous.from_outputs(previous_outputs))
+        snapshots = {}
+        problems: list = []
+        for name, objects in inputs.items():
+            parsed = parse(objects, default_namespace=settings.default_namespace, cluster=name)
+            snapshots[name] = parsed.snapshot
+            problems.extend(parsed.problems)
+        translation = translate(snapshots, settings, previous=Previous.from_outputs(previous_outputs))
         book = translation.book
         model = enforce_contract(translation.model, book)
-        return PlanResult(model, book.statuses(), tuple(parsed.problems) + tuple(book.problems))
+        return PlanResult(model, book.statuses(), tuple(problems) + tuple(book.problems))
 
 
 @contextmanager
@@ -73,7 +90,7 @@ def enforce_contract(model: LatticeModel, book: StatusBook) -> LatticeModel:
     if not violations:
         return model
     for owner, found in sorted(violations.items()):
-        ref = ObjectRef.from_key(owner)
+        ref = book.ref_for_key(owner) or _ref(owner)
         message = "; ".join(str(v) for v in found)
         book.problem(Problem(ref, "", f"the VPC Lattice API would refuse: {message}"))
         condition = Condition("Accepted", "False", "UnsupportedValue", f"the VPC Lattice API would refuse: {message}")
@@ -97,7 +114,7 @@ def _without(model: LatticeModel, dropped: Set[str], book: StatusBook) -> Lattic
             if route.key in dropped:
                 continue
             if lost:
-                book.problem(Problem(ObjectRef.from_key(route.key), "spec.parentRefs",
+                book.problem(Problem(book.ref_for_key(route.key) or _ref(route.key), "spec.parentRefs",
                                      f"left out because its Gateway {lost[0]} was left out", "error"))
                 continue
             routes.append(route)
@@ -106,3 +123,7 @@ def _without(model: LatticeModel, dropped: Set[str], book: StatusBook) -> Lattic
     targets = {key: value for key, value in model.targets.items() if key in kept_groups}
     return LatticeModel(tuple(classes), targets)
 
+
+def _ref(key: str) -> ObjectRef:
+    kind, namespace, name = key.split("/", 2)
+    return ObjectRef(kind, namespace, name)

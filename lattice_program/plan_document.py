@@ -35,6 +35,7 @@ def _object(status: ObjectStatus) -> Dict[str, Any]:
         "kind": ref.kind,
         "namespace": ref.namespace,
         "name": ref.name,
+        "cluster": ref.cluster,
         "conditions": _conditions(status.conditions.values()),
         "parents": [{"parentRef": parent.parent_ref, "conditions": _conditions(parent.conditions.values())}
                     for parent in status.parents],
@@ -50,7 +51,8 @@ def _problem(problem: Problem) -> Dict[str, Any]:
     ref = problem.object
     return {
         "severity": problem.severity,
-        "object": None if ref is None else {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name},
+        "object": None if ref is None else {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name,
+                                            "cluster": ref.cluster},
         "field": problem.field,
         "message": problem.message,
         "origin": problem.origin,

@@ -35,9 +35,32 @@ class ServiceNetworkSettings(_Settings):
     existing: Optional[str] = None
 
 
+class ClusterSettings(_Settings):
+    """One cluster of the stack: where its objects come from and the VPC its pods live in."""
+
+    name: str = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    vpc_id: str
+    account_id: Optional[str] = Field(None, pattern=r"^\d{12}$")
+    sources: List[str] = Field(default_factory=list)
+    context: Optional[str] = None  # kubeconfig context, to read the cluster itself
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _vpc(cls, value: str) -> str:
+        return _check_vpc(value)
+
+
+def _check_vpc(value: str) -> str:
+    if not _VPC_ID.fullmatch(value):
+        raise ValueError(f"{value!r} is not a VPC ID (vpc- followed by 8 or 17 characters [0-9a-z])")
+    return value
+
+
 class StackSettings(_Settings):
+    # One cluster, the short way; or several under ``clusters``.
     cluster_name: str = "default"
     vpc_id: str = PLACEHOLDER_VPC_ID
+    clusters: List[ClusterSettings] = Field(default_factory=list)
     controller_name: str = CONTROLLER_NAME
     # Keyed by Gateway name (the service network's name).
     service_networks: Dict[str, ServiceNetworkSettings] = Field(default_factory=dict)
@@ -50,13 +73,25 @@ class StackSettings(_Settings):
     @field_validator("vpc_id")
     @classmethod
     def _vpc(cls, value: str) -> str:
-        if not _VPC_ID.fullmatch(value):
-            raise ValueError(f"{value!r} is not a VPC ID (vpc- followed by 8 or 17 characters [0-9a-z])")
-        return value
+        return _check_vpc(value)
+
+    @field_validator("clusters")
+    @classmethod
+    def _unique_clusters(cls, clusters: List[ClusterSettings]) -> List[ClusterSettings]:
+        names = [c.name for c in clusters]
+        if len(names) != len(set(names)):
+            raise ValueError("cluster names must be unique")
+        return clusters
+
+    def cluster_list(self) -> List[ClusterSettings]:
+        """The stack's clusters, in the order given (earlier clusters win conflicts)."""
+        if self.clusters:
+            return list(self.clusters)
+        return [ClusterSettings(name=self.cluster_name, vpc_id=self.vpc_id, sources=list(self.sources))]
 
     @property
     def uses_placeholder_vpc(self) -> bool:
-        return self.vpc_id == PLACEHOLDER_VPC_ID
+        return any(c.vpc_id == PLACEHOLDER_VPC_ID for c in self.cluster_list())
 
 
 def settings_from_config(values: Mapping[str, Any]) -> StackSettings:

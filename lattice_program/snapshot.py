@@ -4,6 +4,10 @@ One invalid object becomes one :class:`Problem` naming its kind, namespace, name
 the field at fault; it never stops the others.  Kinds we do not read are reported as
 warnings and skipped, so a directory of mixed manifests (Deployments, ConfigMaps …)
 plans without complaint about what it does not concern.
+
+Two registries of kinds are read: the Gateway API and core subset (``gateway_api``) and
+the AWS controller's policies (``aws_crds``), which are indexed by kind in
+``Snapshot.policies`` for ``policies.PolicyIndex`` to resolve.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from pydantic import ValidationError
 
+from . import aws_crds
 from . import gateway_api as k8s
 from .sources import RawObject
 from .status import ObjectRef, Problem
@@ -34,6 +39,8 @@ class Snapshot:
     namespaces: Dict[str, k8s.Namespace] = field(default_factory=dict)
     reference_grants: Dict[str, List[k8s.ReferenceGrant]] = field(default_factory=lambda: defaultdict(list))
     endpoint_slices: Dict[NamespacedName, List[k8s.EndpointSlice]] = field(default_factory=lambda: defaultdict(list))
+    # Policy kind (``TargetGroupPolicy``, …) → its objects, in input order.
+    policies: Dict[str, List[aws_crds.Policy]] = field(default_factory=lambda: defaultdict(list))
     origins: Dict[ObjectRef, str] = field(default_factory=dict)
 
     def namespace_labels(self, namespace: str) -> Dict[str, str]:
@@ -50,17 +57,19 @@ class ParseResult:
     problems: Tuple[Problem, ...]
 
 
-def parse(raw_objects: Iterable[RawObject], *, default_namespace: str = DEFAULT_NAMESPACE) -> ParseResult:
+def parse(raw_objects: Iterable[RawObject], *, default_namespace: str = DEFAULT_NAMESPACE,
+          cluster: str = "") -> ParseResult:
+    """``cluster`` is the stack's name for the cluster the objects come from."""
     snapshot = Snapshot()
     problems: List[Problem] = []
     for raw in raw_objects:
-        parsed = _parse_one(raw, default_namespace, problems)
+        parsed = _parse_one(raw, default_namespace, cluster, problems)
         if parsed is not None:
-            _index(snapshot, parsed, raw.origin, problems)
+            _index(snapshot, parsed, raw.origin, cluster, problems)
     return ParseResult(snapshot, tuple(problems))
 
 
-def _parse_one(raw: RawObject, default_namespace: str, problems: List[Problem]) -> Optional[k8s.BaseModel]:
+def _parse_one(raw: RawObject, default_namespace: str, cluster: str, problems: List[Problem]) -> Optional[k8s.BaseModel]:
     body = raw.body
     if not isinstance(body, dict):
         problems.append(Problem(None, "", f"document is a {type(body).__name__}, not a Kubernetes object; remove it", origin=raw.origin))
@@ -73,13 +82,14 @@ def _parse_one(raw: RawObject, default_namespace: str, problems: List[Problem]) 
         problems.append(Problem(None, missing, f"missing or not a string; every object needs apiVersion and kind (object {name!r})", origin=raw.origin))
         return None
     group, _, version = api_version.rpartition("/")
-    model = k8s.MODELS.get((group, kind))
+    model = _MODELS.get((group, kind))
     namespace = None if kind in k8s.CLUSTER_SCOPED else (metadata.get("namespace") or default_namespace)
-    ref = ObjectRef(kind, namespace if isinstance(namespace, str) else str(namespace), name, api_version)
+    ref = ObjectRef(kind, namespace if namespace is None or isinstance(namespace, str) else str(namespace),
+                    name, api_version, cluster)
     if model is None:
         problems.append(Problem(ref, "kind", f"{api_version} {kind} is not read by lattice-gateway; ignored", "warning", raw.origin))
         return None
-    served_versions = k8s.served_versions(group, kind)
+    served_versions = _served_versions(group, kind)
     if version not in served_versions:
         served = ", ".join(sorted(f"{group}/{v}" if group else v for v in served_versions))
         problems.append(Problem(ref, "apiVersion", f"version {api_version!r} is not supported; use {served}", origin=raw.origin))
@@ -93,6 +103,13 @@ def _parse_one(raw: RawObject, default_namespace: str, problems: List[Problem]) 
         for detail in error.errors():
             problems.append(Problem(ref, _field_path(detail["loc"]), _message(detail), origin=raw.origin))
         return None
+
+
+_MODELS = {**k8s.MODELS, **aws_crds.MODELS}
+
+
+def _served_versions(group: str, kind: str) -> frozenset[str]:
+    return aws_crds.served_versions(group, kind) if (group, kind) in aws_crds.MODELS else k8s.served_versions(group, kind)
 
 
 def _field_path(loc: Tuple[Any, ...]) -> str:
@@ -120,9 +137,9 @@ def _message(detail: Dict[str, Any]) -> str:
     return message
 
 
-def _index(snapshot: Snapshot, obj: Any, origin: str, problems: List[Problem]) -> None:
+def _index(snapshot: Snapshot, obj: Any, origin: str, cluster: str, problems: List[Problem]) -> None:
     meta = obj.metadata
-    ref = ObjectRef(obj.kind, meta.namespace, meta.name, obj.api_version)
+    ref = ObjectRef(obj.kind, meta.namespace, meta.name, obj.api_version, cluster)
     if ref in snapshot.origins:
         problems.append(Problem(ref, "metadata.name", f"defined again (first at {snapshot.origins[ref]}); the first definition is kept", origin=origin))
         return
@@ -142,6 +159,9 @@ def _index(snapshot: Snapshot, obj: Any, origin: str, problems: List[Problem]) -
         snapshot.tls_routes[key] = obj
     elif isinstance(obj, k8s.Service):
         snapshot.services[key] = obj
+    elif isinstance(obj, (aws_crds.TargetGroupPolicy, aws_crds.VpcAssociationPolicy, aws_crds.IAMAuthPolicy,
+                          aws_crds.AccessLogPolicy)):
+        snapshot.policies[obj.kind].append(obj)
     elif isinstance(obj, k8s.ReferenceGrant):
         snapshot.reference_grants[meta.namespace or ""].append(obj)
     elif isinstance(obj, k8s.EndpointSlice):

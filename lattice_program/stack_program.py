@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 import pulumi
 
 from .pipeline import PlanResult, plan
 from .program import ProgramHandles, declare
-from .settings import CONFIG_NAMESPACE, SettingsError, StackSettings, settings_from_config
-from .sources import SourceError, load_paths
+from .settings import CONFIG_NAMESPACE, ClusterSettings, SettingsError, StackSettings, settings_from_config
+from .sources import RawObject, SourceError, load_paths
 
 # Set by `latticectl up` to a JSON file holding the stack's previous outputs, so rule
 # priorities already applied are kept (see priorities.py).
@@ -54,11 +54,27 @@ def run(project_dir: Path) -> ProgramHandles:
     before anything is declared (a partial read must never plan deletions)."""
     try:
         settings = settings_from_config(config_values(pulumi.Config(CONFIG_NAMESPACE)))
-        if not settings.sources:
-            raise SettingsError(f"set {CONFIG_NAMESPACE}:sources to the manifests this stack provisions")
-        objects = load_paths([str(project_dir / source) for source in settings.sources])
+        objects = {cluster.name: _read(project_dir, cluster) for cluster in settings.cluster_list()}
     except (SettingsError, SourceError) as error:
         raise pulumi.RunError(str(error)) from None
     result = plan(objects, settings, previous_outputs=previous_outputs())
     report(result)
     return declare(result.model)
+
+
+def _read(project_dir: Path, cluster: ClusterSettings) -> Sequence[RawObject]:
+    if cluster.context:
+        from .cluster_source import ClusterUnavailable, read_cluster
+
+        try:
+            read = read_cluster(context=cluster.context, cluster_name=cluster.name)
+        except ClusterUnavailable as error:
+            raise SettingsError(str(error)) from None
+        if not read.complete:
+            # Planning from a partial read could delete what the unread kinds hold.
+            raise SettingsError(f"cluster {cluster.name} could not be read completely: {'; '.join(read.failures)}")
+        return read.objects
+    if not cluster.sources:
+        raise SettingsError(f"set {CONFIG_NAMESPACE}:sources (or sources/context of cluster {cluster.name}) to the "
+                            "manifests this stack provisions")
+    return load_paths([str(project_dir / source) for source in cluster.sources])

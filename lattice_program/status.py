@@ -19,15 +19,11 @@ class ObjectRef:
     namespace: Optional[str]
     name: str
     api_version: str = field(default="", compare=False)
-
-    @classmethod
-    def from_key(cls, key: str) -> "ObjectRef":
-        """Inverse of :attr:`key` for namespaced objects."""
-        kind, namespace, name = key.split("/", 2)
-        return cls(kind, namespace, name)
+    cluster: str = ""  # the stack's name for the cluster the object lives in
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}" + (f" in cluster {self.cluster}" if self.cluster else "")
 
     @property
     def key(self) -> str:
@@ -77,13 +73,19 @@ class StatusBook:
 
     def __init__(self) -> None:
         self._statuses: Dict[ObjectRef, ObjectStatus] = {}
+        self._by_key: Dict[str, ObjectRef] = {}
         self.problems: List[Problem] = []
 
     def status(self, ref: ObjectRef) -> ObjectStatus:
         found = self._statuses.get(ref)
         if found is None:
             found = self._statuses[ref] = ObjectStatus(ref)
+            self._by_key.setdefault(ref.key, ref)
         return found
+
+    def ref_for_key(self, key: str) -> Optional[ObjectRef]:
+        """The first object seen with this identity (``Kind/ns/name``), in any cluster."""
+        return self._by_key.get(key)
 
     def condition(self, ref: ObjectRef, condition: Condition) -> None:
         self.status(ref).conditions[condition.type] = condition

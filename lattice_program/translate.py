@@ -13,7 +13,7 @@ and problems saying why; it never stops the others.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from components.specs import (
@@ -40,7 +40,7 @@ from .attachment import HTTPS, Attachment, RouteIdentity, attach, lattice_protoc
 from .backends import BackendContext, Resolved, Unresolved, merge_duplicates, resolve
 from .outputs import Previous
 from .route_kinds import GRPC_ROUTE, HTTP_ROUTE, TLS_ROUTE, RouteKind, rule_matches, unsupported_fields
-from .settings import StackSettings
+from .settings import ClusterSettings, StackSettings
 from .snapshot import Snapshot
 from .status import Condition, ObjectRef, Problem, StatusBook
 from .weights import to_lattice_weights
@@ -59,31 +59,66 @@ class Translation:
     book: StatusBook
 
 
-def translate(snapshot: Snapshot, settings: StackSettings, *, previous: Optional[Previous] = None) -> Translation:
-    """``previous``: what the last applied run decided (from its stack outputs)."""
-    return _Translator(snapshot, settings, previous or Previous()).run()
+def translate(snapshots: Snapshot | Mapping[str, Snapshot], settings: StackSettings, *,
+              previous: Optional[Previous] = None) -> Translation:
+    """``snapshots``: one per cluster of the stack, by cluster name (a single snapshot
+    stands for the stack's only cluster).  ``previous``: what the last applied run
+    decided (from its stack outputs)."""
+    clusters = settings.cluster_list()
+    if isinstance(snapshots, Snapshot):
+        snapshots = {clusters[0].name: snapshots}
+    pairs = [(cluster, snapshots[cluster.name]) for cluster in clusters if cluster.name in snapshots]
+    return _Translator(pairs, settings, previous or Previous()).run()
 
 
 @dataclass
 class _RouteOutcome:
+    ref: ObjectRef
     spec: RouteSpec
     gateway_class: str
     targets: Dict[str, Tuple[Target, ...]] = field(default_factory=dict)
 
 
+@dataclass
+class _GatewayDraft:
+    """A Gateway's service network, gathering one VPC association per cluster that has it."""
+
+    spec: GatewaySpec
+    class_name: str
+
+
 class _Translator:
-    def __init__(self, snapshot: Snapshot, settings: StackSettings, previous: Previous) -> None:
-        self.snapshot = snapshot
+    def __init__(self, clusters: Sequence[Tuple[ClusterSettings, Snapshot]], settings: StackSettings,
+                 previous: Previous) -> None:
+        self.clusters = clusters
         self.settings = settings
         self.previous = previous
         self.book = StatusBook()
+        # The cluster being translated, and its objects.
+        self.cluster: ClusterSettings = clusters[0][0] if clusters else settings.cluster_list()[0]
+        self.snapshot: Snapshot = clusters[0][1] if clusters else Snapshot()
+
+    def _in_cluster(self, cluster: ClusterSettings, snapshot: Snapshot) -> None:
+        self.cluster, self.snapshot = cluster, snapshot
 
     def run(self) -> Translation:
-        classes = self._gateway_classes()
-        gateways, accepted = self._gateways(classes)
-        routes = [outcome for kind, objects in self._routes_by_kind() for key in sorted(objects)
-                  if (outcome := self._route(kind, objects[key], accepted, gateways)) is not None]
-        routes = self._drop_name_collisions(routes)
+        drafts: Dict[str, _GatewayDraft] = {}
+        accepted: Dict[str, Dict[Tuple[str, str], bool]] = {}
+        classes: set = set()
+        network_owner: Dict[str, ObjectRef] = {}
+        vpc_owner: Dict[str, str] = {}
+        for cluster, snapshot in self.clusters:
+            self._in_cluster(cluster, snapshot)
+            ours = self._gateway_classes()
+            classes.update(ours)
+            accepted[cluster.name] = self._gateways(ours, drafts, network_owner, vpc_owner)
+        gateways = [(draft.spec, draft.class_name) for draft in drafts.values()]
+        routes: List[_RouteOutcome] = []
+        for cluster, snapshot in self.clusters:
+            self._in_cluster(cluster, snapshot)
+            routes.extend(outcome for kind, objects in self._routes_by_kind() for key in sorted(objects)
+                          if (outcome := self._route(kind, objects[key], accepted[cluster.name], gateways)) is not None)
+        routes = self._drop_conflicts(routes)
         targets: Dict[str, Tuple[Target, ...]] = {}
         for outcome in routes:
             targets.update(outcome.targets)
@@ -109,20 +144,20 @@ class _Translator:
         for name, gateway_class in sorted(self.snapshot.gateway_classes.items()):
             if gateway_class.spec.controller_name != self.settings.controller_name:
                 continue
-            ref = ObjectRef("GatewayClass", None, name, gateway_class.api_version)
+            ref = ObjectRef("GatewayClass", None, name, gateway_class.api_version, self.cluster.name)
             self.book.condition(ref, Condition("Accepted", "True", "Accepted", "handled by lattice-gateway"))
             ours.append(name)
         return ours
 
-    def _gateways(self, classes: Sequence[str]):
-        specs: List[Tuple[GatewaySpec, str]] = []
+    def _gateways(self, classes: Sequence[str], drafts: Dict[str, _GatewayDraft],
+                  network_owner: Dict[str, ObjectRef], vpc_owner: Dict[str, str]) -> Dict[Tuple[str, str], bool]:
+        """This cluster's Gateways of our classes.  A Gateway of the same namespace and name
+        in several clusters is one service network, associated with each cluster's VPC."""
         accepted: Dict[Tuple[str, str], bool] = {}
-        network_owner: Dict[str, ObjectRef] = {}
-        vpc_owner: Optional[ObjectRef] = None
         ordered = sorted(self.snapshot.gateways.items(),
                          key=lambda item: (item[1].metadata.creation_timestamp or "", item[0]))
         for key, gateway in ordered:
-            ref = ObjectRef("Gateway", key[0], key[1], gateway.api_version)
+            ref = ObjectRef("Gateway", key[0], key[1], gateway.api_version, self.cluster.name)
             class_name = gateway.spec.gateway_class_name
             if class_name not in self.snapshot.gateway_classes:
                 self.book.problem(Problem(ref, "spec.gatewayClassName", f"GatewayClass {class_name!r} not found; the "
@@ -130,16 +165,19 @@ class _Translator:
                 continue
             if class_name not in classes:
                 continue
-            spec = self._gateway(ref, gateway, network_owner, vpc_owner)
-            accepted[key] = spec is not None
-            if spec is not None:
-                if spec.vpc_associations:
-                    vpc_owner = vpc_owner or ref
-                specs.append((spec, class_name))
-        return specs, accepted
+            draft = drafts.get(ref.key)
+            if draft is None:
+                spec = self._gateway(ref, gateway, network_owner)
+                if spec is not None:
+                    draft = drafts[ref.key] = _GatewayDraft(spec, class_name)
+            else:
+                self._accept(ref)
+            accepted[key] = draft is not None
+            if draft is not None:
+                self._associate_vpc(ref, draft, vpc_owner)
+        return accepted
 
-    def _gateway(self, ref: ObjectRef, gateway: k8s.Gateway, network_owner: Dict[str, ObjectRef],
-                 vpc_owner: Optional[ObjectRef]) -> Optional[GatewaySpec]:
+    def _gateway(self, ref: ObjectRef, gateway: k8s.Gateway, network_owner: Dict[str, ObjectRef]) -> Optional[GatewaySpec]:
         name = gateway.metadata.name
         adopt = self.settings.service_networks.get(name)
         existing = adopt.existing if adopt else None
@@ -166,29 +204,37 @@ class _Translator:
                                           f"VPC Lattice has no {listener.protocol}{mode} listener (it has HTTP, HTTPS "
                                           "with TLS Terminate, TLS with Passthrough); no route attaches to listener "
                                           f"{listener.name!r}", "warning", self._origin(ref)))
+        self._accept(ref)
         tags = {**self.settings.tags, "lattice-gateway/gateway": naming.tag_value(ref.key)}
-        associations: Tuple[VpcAssociationSpec, ...] = ()
-        if vpc_owner is None:
-            associations = (VpcAssociationSpec(key=f"vpc/{self.settings.vpc_id}",
-                                               vpc_identifier=self.settings.vpc_id, tags=tags),)
-        else:
-            self.book.problem(Problem(ref, "", f"VPC {self.settings.vpc_id} is already associated with the service network "
-                                      f"of {vpc_owner}; VPC Lattice associates a VPC with one service network only, so "
-                                      "this network is not reachable from the cluster's VPC", "warning", self._origin(ref)))
-        self.book.condition(ref, Condition("Accepted", "True", "Accepted", "handled by lattice-gateway"))
-        self.book.condition(ref, PENDING)
         return GatewaySpec(
             key=ref.key,
             service_network=ServiceNetworkSpec(name=naming.service_network_name(name), tags=tags, existing=existing),
-            vpc_associations=associations,
         )
+
+    def _accept(self, ref: ObjectRef) -> None:
+        self.book.condition(ref, Condition("Accepted", "True", "Accepted", "handled by lattice-gateway"))
+        self.book.condition(ref, PENDING)
+
+    def _associate_vpc(self, ref: ObjectRef, draft: _GatewayDraft, vpc_owner: Dict[str, str]) -> None:
+        """VPC Lattice associates a VPC with one service network: the oldest Gateway wins."""
+        vpc = self.cluster.vpc_id
+        owner = vpc_owner.setdefault(vpc, draft.spec.key)
+        if owner != draft.spec.key:
+            self.book.problem(Problem(ref, "", f"VPC {vpc} is already associated with the service network of {owner}; "
+                                      "VPC Lattice associates a VPC with one service network only, so this network is "
+                                      f"not reachable from cluster {self.cluster.name}'s VPC", "warning", self._origin(ref)))
+            return
+        if any(a.vpc_identifier == vpc for a in draft.spec.vpc_associations):
+            return
+        association = VpcAssociationSpec(key=f"vpc/{vpc}", vpc_identifier=vpc, tags=dict(draft.spec.service_network.tags))
+        draft.spec = replace(draft.spec, vpc_associations=draft.spec.vpc_associations + (association,))
 
     # --- routes ------------------------------------------------------------------------
 
     def _route(self, kind: RouteKind, route: Any, accepted: Mapping[Tuple[str, str], bool],
                gateways: Sequence[Tuple[GatewaySpec, str]]) -> Optional[_RouteOutcome]:
         meta = route.metadata
-        ref = ObjectRef(kind.name, meta.namespace, meta.name, route.api_version)
+        ref = ObjectRef(kind.name, meta.namespace, meta.name, route.api_version, self.cluster.name)
         identity = RouteIdentity(ref, kind.name, meta.namespace or "", route.spec.parent_refs, route.spec.hostnames,
                                  kind.protocols)
         attachments = attach(identity, gateways=self.snapshot.gateways, ours=accepted,
@@ -205,8 +251,8 @@ class _Translator:
         pinned, pin_errors = _pinned_priorities(items, notes.rule_priorities)
         errors.extend(pin_errors)
         tags = {**self.settings.tags, **notes.tags}
-        ctx = BackendContext(ref.key, kind.name, meta.namespace or "", self.settings.vpc_id,
-                             self.settings.cluster_name, tags, kind.target_protocol,
+        ctx = BackendContext(ref.key, kind.name, meta.namespace or "", self.cluster.vpc_id,
+                             self.cluster.name, tags, kind.target_protocol,
                              kind.target_protocol_version, kind.health_check)
         actions, target_groups, targets, backend_errors, unresolved = self._backends(ref, route, ctx)
         errors.extend(backend_errors)
@@ -230,7 +276,7 @@ class _Translator:
                              if not _standalone(notes, gateway))
         spec = RouteSpec(key=ref.key, kind=kind.name, service=service, associations=associations,
                          listeners=listeners, target_groups=tuple(target_groups[k] for k in sorted(target_groups)))
-        return _RouteOutcome(spec, gateway_class, targets)
+        return _RouteOutcome(ref, spec, gateway_class, targets)
 
     def _match_items(self, ref: ObjectRef, kind: RouteKind, route: Any):
         items: List[rules.MatchItem] = []
@@ -389,13 +435,13 @@ class _Translator:
 
     # --- status helpers ----------------------------------------------------------------
 
-    def _reject(self, ref: ObjectRef, errors: Sequence[Tuple[str, str]]) -> None:
+    def _reject(self, ref: ObjectRef, errors: Sequence[Tuple[str, str]], reason: str = "UnsupportedValue") -> None:
         for field_path, message in errors:
             self.book.problem(Problem(ref, field_path, message, origin=self._origin(ref)))
         summary = "; ".join(f"{f}: {m}" for f, m in errors)
         for parent in self.book.status(ref).parents:
             if parent.conditions.get("Accepted", Condition("", "False", "")).status == "True":
-                parent.conditions["Accepted"] = Condition("Accepted", "False", "UnsupportedValue", summary)
+                parent.conditions["Accepted"] = Condition("Accepted", "False", reason, summary)
 
     def _resolved_refs(self, ref: ObjectRef, unresolved: Sequence[Unresolved]) -> None:
         if unresolved:
@@ -409,19 +455,28 @@ class _Translator:
             if parent.conditions.get("Accepted", Condition("", "False", "")).status == "True":
                 parent.conditions["ResolvedRefs"] = condition
 
-    def _drop_name_collisions(self, routes: List[_RouteOutcome]) -> List[_RouteOutcome]:
+    def _drop_conflicts(self, routes: List[_RouteOutcome]) -> List[_RouteOutcome]:
+        """One route per identity across clusters (the earlier cluster wins), and no two
+        routes sharing a physical name."""
         owner: Dict[str, str] = {}
+        by_key: Dict[str, ObjectRef] = {}
         kept: List[_RouteOutcome] = []
         for outcome in routes:
+            if outcome.spec.key in by_key:
+                self._reject(outcome.ref, [("metadata.name", f"the same route is also in cluster "
+                                            f"{by_key[outcome.spec.key].cluster}, which comes first in the stack's "
+                                            "clusters; one Lattice service serves one route (use a ServiceImport to "
+                                            "reach backends in several clusters)")], reason="Conflicted")
+                continue
             names = [("service", outcome.spec.service.name)] + [("target group", tg.name) for tg in outcome.spec.target_groups]
-            clash = next(((what, name) for what, name in names if name in owner and owner[name] != outcome.spec.key), None)
+            clash = next(((what, name) for what, name in names if name in owner), None)
             if clash:
-                ref = ObjectRef.from_key(outcome.spec.key)
-                self._reject(ref, [("metadata.name", f"{clash[0]} name {clash[1]!r} is already used by {owner[clash[1]]}; "
-                                    "rename one of the two routes")])
+                self._reject(outcome.ref, [("metadata.name", f"{clash[0]} name {clash[1]!r} is already used by "
+                                            f"{owner[clash[1]]}; rename one of the two routes")])
                 continue
             for _, name in names:
                 owner[name] = outcome.spec.key
+            by_key[outcome.spec.key] = outcome.ref
             kept.append(outcome)
         return kept
 
