@@ -28,10 +28,12 @@ SLICE_ADDRESS_TYPE = {"IPV4": "IPv4", "IPV6": "IPv6"}
 
 @dataclass(frozen=True)
 class Resolved:
-    """A backendRef that resolved to a target group."""
+    """A backendRef that resolved to a target group.  ``owned``: the route creates the
+    group (False for a group another object, such as a ServiceExport, creates)."""
 
     target_group: TargetGroupSpec
     targets: Tuple[Target, ...]
+    owned: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def resolve(ref: k8s.BackendRef, field: str, ctx: BackendContext, snapshot: Snap
         return Unresolved("InvalidKind", field, f"backend kind {ref.group or 'core'}/{ref.kind} is not supported; "
                                                 "refer to a Service")
     namespace = ref.namespace or ctx.route_namespace
-    if namespace != ctx.route_namespace and not _granted(snapshot, ctx, namespace, ref.name):
+    if namespace != ctx.route_namespace and not granted(snapshot, ctx, namespace, "", "Service", ref.name):
         return Unresolved("RefNotPermitted", field, f"Service {namespace}/{ref.name} is in another namespace and no "
                                              f"ReferenceGrant in {namespace!r} allows {ctx.route_kind} from "
                                              f"{ctx.route_namespace!r}; add one")
@@ -82,16 +84,22 @@ def resolve(ref: k8s.BackendRef, field: str, ctx: BackendContext, snapshot: Snap
                                               "groups are IPv4 or IPv6: make the Service single-stack", True)
     address_type = IP_FAMILY[service.spec.ip_families[0]] if service.spec.ip_families else "IPV4"
     target_group = _target_group(ctx, namespace, ref.name, service_port.port, address_type)
-    targets = _targets(snapshot.endpoint_slices.get((namespace, ref.name), ()), service_port, address_type)
-    return Resolved(target_group, targets)
+    return Resolved(target_group, service_targets(snapshot, namespace, ref.name, service_port, address_type))
 
 
-def _granted(snapshot: Snapshot, ctx: BackendContext, namespace: str, name: str) -> bool:
+def service_targets(snapshot: Snapshot, namespace: str, service: str, service_port: k8s.ServicePort,
+                    address_type: str) -> Tuple[Target, ...]:
+    """The Service's endpoints that back ``service_port``, as targets."""
+    return _targets(snapshot.endpoint_slices.get((namespace, service), ()), service_port, address_type)
+
+
+def granted(snapshot: Snapshot, ctx: BackendContext, namespace: str, group: str, kind: str, name: str) -> bool:
+    """Whether a ReferenceGrant in ``namespace`` lets this route refer to the object."""
     for grant in snapshot.reference_grants.get(namespace, ()):
         if not any(f.group == k8s.GATEWAY_GROUP and f.kind == ctx.route_kind and f.namespace == ctx.route_namespace
                    for f in grant.spec.from_):
             continue
-        if any(t.group == "" and t.kind == "Service" and t.name in (None, name) for t in grant.spec.to):
+        if any(t.group == group and t.kind == kind and t.name in (None, name) for t in grant.spec.to):
             return True
     return False
 
