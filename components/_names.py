@@ -13,6 +13,9 @@ GatewayClass component           ``<gateway class key>``
 Gateway component                ``<gateway key>``          (``Gateway/ns/name``)
 ServiceNetwork                   ``<gateway key>``
 ServiceNetworkVpcAssociation     ``<gateway key>/<vpc association key>``
+AuthPolicy                       ``<gateway or route key>/auth-policy``
+AccessLogSubscription            ``<gateway or route key>/access-log/<access log key>``
+                                                            (key: destination type)
 Route component                  ``<route key>``            (``HTTPRoute/ns/name``)
 Service                          ``<route key>``
 ServiceNetworkServiceAssociation ``<route key>-><gateway key>``
@@ -36,6 +39,16 @@ def service_network(gateway_key: str) -> str:
 
 def vpc_association(gateway_key: str, association_key: str) -> str:
     return f"{gateway_key}/{association_key}"
+
+
+def auth_policy(owner_key: str) -> str:
+    """The auth policy of a Gateway's service network or of a route's service."""
+    return f"{owner_key}/auth-policy"
+
+
+def access_log_subscription(owner_key: str, access_log_key: str) -> str:
+    """An access-log subscription of a Gateway's service network or of a route's service."""
+    return f"{owner_key}/access-log/{access_log_key}"
 
 
 def service(route_key: str) -> str:

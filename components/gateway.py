@@ -1,4 +1,5 @@
-"""The Gateway component: a service network (created or adopted) and its VPC associations.
+"""The Gateway component: a service network (created or adopted), its VPC associations,
+its auth policy and its access-log subscriptions.
 
 A Gateway is the cluster operator's entry point into Lattice.  Either we own its service
 network, or ``ServiceNetworkSpec.existing`` names one that someone else owns: then no
@@ -6,19 +7,24 @@ ServiceNetwork resource is declared at all (so we can never change or delete it)
 given ID or ARN is passed verbatim wherever an identifier is needed; the Lattice API
 accepts either form.
 
+An auth policy or access log asked for on an adopted network is still declared, on the
+given identifier: the network's owner chose to let this stack manage them.  The network's
+auth type stays the owner's, so the auth policy only takes effect where the owner has set
+``AWS_IAM``.
+
 Child names: see ``components._names``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import pulumi
-from pulumi_aws.vpclattice import ServiceNetwork, ServiceNetworkVpcAssociation
+from pulumi_aws.vpclattice import AccessLogSubscription, AuthPolicy, ServiceNetwork, ServiceNetworkVpcAssociation
 
 from components import _names
-from components.specs import GatewaySpec
+from components.specs import AccessLogSpec, GatewaySpec
 
 TYPE_TOKEN = "lattice:index:Gateway"
 
@@ -29,17 +35,20 @@ class GatewayArgs:
 
 
 class Gateway(pulumi.ComponentResource):
-    """A service network and one VPC association per cluster VPC.
+    """A service network, one VPC association per cluster VPC, an optional auth policy
+    and one access-log subscription per destination type.
 
     ``service_network_identifier`` is what other resources should pass as a service
     network identifier (an Output of the created network's ID, or the adopted ID/ARN as a
     plain string so plans show it verbatim).  ``service_network_id`` and
     ``service_network_arn`` are for stack outputs; an adopted network given by ID has no
-    known ARN (``None``): we do not look it up.
+    known ARN (``None``): we do not look it up.  ``access_logs`` are by access-log key.
     """
 
     service_network: Optional[ServiceNetwork]
     vpc_associations: Dict[str, ServiceNetworkVpcAssociation]
+    auth_policy: Optional[AuthPolicy]
+    access_logs: Dict[str, AccessLogSubscription]
     service_network_identifier: pulumi.Input[str]
     service_network_id: pulumi.Output[str]
     service_network_arn: pulumi.Output[Optional[str]]
@@ -49,15 +58,20 @@ class Gateway(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
         spec = args.spec
+        check_access_log_keys(spec.key, spec.access_logs)
         network = spec.service_network
         child = pulumi.ResourceOptions(parent=self)
 
+        # What access-log subscriptions name the network by: its ARN when we created it,
+        # the given ID or ARN when adopted.
+        log_target: pulumi.Input[str]
         if network.existing is not None:
             self.service_network = None
             self.service_network_identifier = network.existing
             adopted_id, adopted_arn = _adopted_identity(network.existing)
             self.service_network_id = pulumi.Output.from_input(adopted_id)
             self.service_network_arn = pulumi.Output.from_input(adopted_arn)
+            log_target = network.existing
         else:
             self.service_network = ServiceNetwork(
                 _names.service_network(spec.key),
@@ -69,6 +83,7 @@ class Gateway(pulumi.ComponentResource):
             self.service_network_identifier = self.service_network.id
             self.service_network_id = self.service_network.id
             self.service_network_arn = self.service_network.arn
+            log_target = self.service_network.arn
 
         self.vpc_associations = {
             association.key: ServiceNetworkVpcAssociation(
@@ -81,6 +96,19 @@ class Gateway(pulumi.ComponentResource):
             )
             for association in spec.vpc_associations
         }
+        self.auth_policy = (
+            None
+            if network.auth_policy is None
+            else AuthPolicy(
+                _names.auth_policy(spec.key),
+                resource_identifier=self.service_network_identifier,
+                policy=network.auth_policy,
+                opts=child,
+            )
+        )
+        self.access_logs = declare_access_logs(
+            owner_key=spec.key, specs=spec.access_logs, resource_identifier=log_target, parent=self
+        )
 
         self.register_outputs(
             {
@@ -96,3 +124,39 @@ def _adopted_identity(existing: str) -> tuple[str, Optional[str]]:
     if existing.startswith("arn:"):
         return existing.rsplit("/", 1)[-1], existing
     return existing, None
+
+
+def check_access_log_keys(owner_key: str, specs: Sequence[AccessLogSpec]) -> None:
+    """Refuse two access logs with one key before declaring anything: they would share a
+    logical name, which the engine refuses halfway through an update."""
+    keys = [spec.key for spec in specs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(
+            f"{owner_key}: access log key(s) {repeated} appear more than once; VPC Lattice "
+            "takes one access-log subscription per destination type per resource, so "
+            "keep one AccessLogSpec per key"
+        )
+
+
+def declare_access_logs(
+    *,
+    owner_key: str,
+    specs: Sequence[AccessLogSpec],
+    resource_identifier: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> Dict[str, AccessLogSubscription]:
+    """One subscription per spec, by key.  A new destination of the same type replaces
+    the subscription; the old one must go first, as Lattice refuses a second
+    subscription of one destination type on one resource."""
+    opts = pulumi.ResourceOptions(parent=parent, delete_before_replace=True)
+    return {
+        spec.key: AccessLogSubscription(
+            _names.access_log_subscription(owner_key, spec.key),
+            resource_identifier=resource_identifier,
+            destination_arn=spec.destination_arn,
+            tags=dict(spec.tags) or None,
+            opts=opts,
+        )
+        for spec in specs
+    }

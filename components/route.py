@@ -1,7 +1,8 @@
 """The Route component: one route (HTTPRoute, GRPCRoute, TLSRoute) as one Lattice service.
 
 Under the service: its associations with the service networks of the route's Gateways,
-its target groups, its listeners and their rules.  One class serves every route kind;
+its target groups, its listeners and their rules, its auth policy and its access-log
+subscriptions.  One class serves every route kind;
 the kind only picks the type token (``lattice:index:<kind>``), so each kind keeps its own
 stable URNs.  Target membership is not declared here: pod IPs are synced directly.
 
@@ -19,6 +20,8 @@ from typing import Dict, Mapping, Optional, Sequence
 
 import pulumi
 from pulumi_aws.vpclattice import (
+    AccessLogSubscription,
+    AuthPolicy,
     Listener,
     ListenerDefaultActionArgs,
     ListenerDefaultActionFixedResponseArgs,
@@ -44,6 +47,7 @@ from pulumi_aws.vpclattice import (
 )
 
 from components import _names
+from components.gateway import check_access_log_keys, declare_access_logs
 from components.specs import (
     Action,
     FixedResponseAction,
@@ -75,10 +79,12 @@ class RouteArgs:
 
 
 class Route(pulumi.ComponentResource):
-    """A Lattice service with its associations, target groups, listeners and rules.
+    """A Lattice service with its associations, target groups, listeners, rules, auth
+    policy and access-log subscriptions.
 
     Children by spec key: ``associations`` by gateway key, ``target_groups`` by target
-    group key, ``listeners`` by listener key, ``rules`` by listener key then rule key.
+    group key, ``listeners`` by listener key, ``rules`` by listener key then rule key,
+    ``access_logs`` by access-log key; ``auth_policy`` is ``None`` without a policy.
     ``dns_name`` is the service's first DNS name (``None`` until Lattice assigns one).
     """
 
@@ -87,6 +93,8 @@ class Route(pulumi.ComponentResource):
     target_groups: Dict[str, TargetGroup]
     listeners: Dict[str, Listener]
     rules: Dict[str, Dict[str, ListenerRule]]
+    auth_policy: Optional[AuthPolicy]
+    access_logs: Dict[str, AccessLogSubscription]
     dns_name: pulumi.Output[Optional[str]]
 
     def __init__(
@@ -95,6 +103,7 @@ class Route(pulumi.ComponentResource):
         super().__init__(type_token(args.spec.kind), name, None, opts)
         spec = args.spec
         _check_references(spec, args.service_network_ids)
+        check_access_log_keys(spec.key, spec.access_logs)
         child = pulumi.ResourceOptions(parent=self)
 
         self.service = Service(
@@ -152,6 +161,20 @@ class Route(pulumi.ComponentResource):
             )
             self.listeners[listener.key] = declared
             self.rules[listener.key] = self._declare_rules(spec.key, listener, declared)
+
+        self.auth_policy = (
+            None
+            if spec.service.auth_policy is None
+            else AuthPolicy(
+                _names.auth_policy(spec.key),
+                resource_identifier=self.service.id,
+                policy=spec.service.auth_policy,
+                opts=child,
+            )
+        )
+        self.access_logs = declare_access_logs(
+            owner_key=spec.key, specs=spec.access_logs, resource_identifier=self.service.arn, parent=self
+        )
 
         self.dns_name = self.service.dns_entries.apply(_first_domain_name)
         self.register_outputs(

@@ -8,6 +8,10 @@ Every ``key`` is a stable logical identity derived from Kubernetes identity (nam
 name, listener port, rule name or match), never from a list position; components use keys
 to name their Pulumi children.  References between resources of one route (a rule
 forwarding to a target group) use keys too, and the components resolve them to IDs.
+
+Auth policies and access-log subscriptions hang off a service network or a service: a
+Gateway or route carries at most one ``auth_policy`` (set together with
+``auth_type="AWS_IAM"``) and any number of ``access_logs``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,24 @@ from typing import Literal, Mapping, Optional, Tuple, Union
 Tags = Mapping[str, str]
 
 
+# --- shared by service networks and services ----------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessLogSpec:
+    """CreateAccessLogSubscription on the owning service network or service.
+
+    ``key`` is the destination type (``s3``, ``cloudwatch-logs``, ``firehose``): Lattice
+    allows one subscription per destination type per resource, so the type is the
+    subscription's identity there, and a new destination of the same type replaces the
+    subscription in place of a second one that Lattice would refuse.
+    """
+
+    key: str
+    destination_arn: str
+    tags: Tags = field(default_factory=dict)
+
+
 # --- service network side (Gateway) --------------------------------------------------
 
 
@@ -26,13 +48,15 @@ class ServiceNetworkSpec:
     """A service network to create, or (``existing`` set) an existing one to adopt.
 
     ``existing`` is an ID (``sn-…``) or ARN; adopted networks are never created,
-    changed or deleted by us.
+    changed or deleted by us.  ``auth_policy`` (IAM policy JSON) is put on the network,
+    adopted or not; the network's ``auth_type`` is only ours to set when we created it.
     """
 
     name: str
     tags: Tags = field(default_factory=dict)
     auth_type: Literal["NONE", "AWS_IAM"] = "NONE"
     existing: Optional[str] = None
+    auth_policy: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,7 @@ class GatewaySpec:
     key: str
     service_network: ServiceNetworkSpec
     vpc_associations: Tuple[VpcAssociationSpec, ...] = ()
+    access_logs: Tuple[AccessLogSpec, ...] = ()
 
 
 # --- service side (routes) -----------------------------------------------------------
@@ -164,6 +189,7 @@ class ServiceSpec:
     certificate_arn: Optional[str] = None
     auth_type: Literal["NONE", "AWS_IAM"] = "NONE"
     tags: Tags = field(default_factory=dict)
+    auth_policy: Optional[str] = None  # IAM policy JSON put on the service
 
 
 @dataclass(frozen=True)
@@ -184,6 +210,7 @@ class RouteSpec:
     associations: Tuple[ServiceNetworkAssociationSpec, ...] = ()
     listeners: Tuple[ListenerSpec, ...] = ()
     target_groups: Tuple[TargetGroupSpec, ...] = ()
+    access_logs: Tuple[AccessLogSpec, ...] = ()
 
 
 @dataclass(frozen=True)

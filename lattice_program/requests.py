@@ -1,16 +1,18 @@
 """The VPC Lattice API requests a model implies, for checking against the API contract.
 
-Each spec maps to the Create* request the provider will send for it.  IDs that only
-exist after creation (service, listener, target group, service network) are filled with
-placeholders of the right form, so the check covers everything the model decides and
-nothing it cannot know.
+Each spec maps to the Create* (or Put*) request the provider will send for it.  IDs that
+only exist after creation (service, listener, target group, service network) are filled
+with placeholders of the right form, so the check covers everything the model decides
+and nothing it cannot know.  The auth type travels in CreateServiceNetwork and
+CreateService; the auth policy itself is a PutAuthPolicy on the network or service.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, Mapping, Sequence, Tuple
+from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 
 from components.specs import (
+    AccessLogSpec,
     Action,
     FixedResponseAction,
     GatewaySpec,
@@ -49,6 +51,7 @@ def gateway_requests(gateway: GatewaySpec) -> Iterator[Request]:
         if association.security_group_ids:
             params["securityGroupIds"] = list(association.security_group_ids)
         yield gateway.key, "CreateServiceNetworkVpcAssociation", _with_tags(params, association.tags)
+    yield from _policy_requests(gateway.key, network_id, network.auth_policy, gateway.access_logs)
 
 
 def route_requests(route: RouteSpec, networks: Mapping[str, str],
@@ -66,6 +69,7 @@ def route_requests(route: RouteSpec, networks: Mapping[str, str],
             {"serviceIdentifier": PLACEHOLDER_SERVICE_ID,
              "serviceNetworkIdentifier": networks.get(association.gateway, PLACEHOLDER_SERVICE_NETWORK_ID)},
             association.tags)
+    yield from _policy_requests(route.key, PLACEHOLDER_SERVICE_ID, service.auth_policy, route.access_logs)
     for target_group in route.target_groups:
         yield route.key, "CreateTargetGroup", target_group_request(target_group)
     for listener in route.listeners:
@@ -85,6 +89,16 @@ def route_requests(route: RouteSpec, networks: Mapping[str, str],
             batch = targets[start:start + REGISTER_BATCH]
             yield route.key, "RegisterTargets", {"targetGroupIdentifier": PLACEHOLDER_TARGET_GROUP_ID,
                                                  "targets": [{"id": t.id, "port": t.port} for t in batch]}
+
+
+def _policy_requests(owner: str, resource_id: str, auth_policy: Optional[str],
+                     access_logs: Sequence[AccessLogSpec]) -> Iterator[Request]:
+    """PutAuthPolicy and CreateAccessLogSubscription on one service network or service."""
+    if auth_policy is not None:
+        yield owner, "PutAuthPolicy", {"resourceIdentifier": resource_id, "policy": auth_policy}
+    for access_log in access_logs:
+        yield owner, "CreateAccessLogSubscription", _with_tags(
+            {"resourceIdentifier": resource_id, "destinationArn": access_log.destination_arn}, access_log.tags)
 
 
 def target_group_request(target_group: TargetGroupSpec) -> Dict[str, Any]:

@@ -7,6 +7,7 @@ resolved value (never inside an ``.apply`` that might not run).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any, Dict, Optional, Tuple
 
 import pulumi
@@ -20,6 +21,7 @@ from components.gateway import Gateway, GatewayArgs
 from components.gateway_class import GatewayClass, GatewayClassArgs
 from components.route import Route, RouteArgs
 from components.specs import (
+    AccessLogSpec,
     FixedResponseAction,
     ForwardAction,
     GatewayClassSpec,
@@ -670,3 +672,110 @@ def test_program_refuses_duplicate_keys_before_declaring_anything(runtime):
     assert f"'{ROUTE_KEY}' appears 2 times" in message
     assert f"target group key '{TG_V1}' appears 2 times" in message
     assert runtime.settle().registered == {}
+
+
+# --- auth policies and access logs (anchor rows 30, 31) ---------------------------------
+
+AUTH_POLICY = "aws:vpclattice/authPolicy:AuthPolicy"
+ACCESS_LOG = "aws:vpclattice/accessLogSubscription:AccessLogSubscription"
+POLICY_JSON = '{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}]}'
+S3_BUCKET = "arn:aws:s3:::access-logs"
+LOG_GROUP = "arn:aws:logs:us-east-1:111122223333:log-group:lattice"
+POLICY_LOGS = (
+    AccessLogSpec(key="s3", destination_arn=S3_BUCKET, tags={"lattice-gateway/policy": "AccessLogPolicy/infra/s3"}),
+    AccessLogSpec(key="cloudwatch-logs", destination_arn=LOG_GROUP),
+)
+
+
+def test_gateway_puts_auth_policy_and_access_logs_on_its_created_network(runtime):
+    """rows 30, 31: the auth policy names the network by ID, access logs by ARN."""
+    spec = main_gateway()
+    spec = dataclasses.replace(
+        spec,
+        service_network=dataclasses.replace(spec.service_network, auth_policy=POLICY_JSON),
+        access_logs=POLICY_LOGS,
+    )
+    gateway = Gateway(MAIN_GW, GatewayArgs(spec=spec))
+    mocks = runtime.settle()
+
+    policy = mocks.get(AUTH_POLICY, f"{MAIN_GW}/auth-policy")
+    assert policy.inputs == {"resourceIdentifier": f"id:{MAIN_GW}", "policy": POLICY_JSON}
+    logs = mocks.of_type(ACCESS_LOG)
+    assert logs[f"{MAIN_GW}/access-log/s3"].inputs == {
+        "resourceIdentifier": f"arn:{MAIN_GW}",
+        "destinationArn": S3_BUCKET,
+        "tags": {"lattice-gateway/policy": "AccessLogPolicy/infra/s3"},
+    }
+    assert logs[f"{MAIN_GW}/access-log/cloudwatch-logs"].inputs == {
+        "resourceIdentifier": f"arn:{MAIN_GW}",
+        "destinationArn": LOG_GROUP,
+    }
+    for child in [policy, *logs.values()]:
+        assert urn_type(child.parent_urn) == "lattice:index:Gateway"
+        assert urn_name(child.parent_urn) == MAIN_GW
+    # A new destination of one type must delete the old subscription first: Lattice takes
+    # one per type per resource.
+    assert all(log.delete_before_replace for log in logs.values())
+    assert gateway.auth_policy is not None
+    assert set(gateway.access_logs) == {"s3", "cloudwatch-logs"}
+
+
+def test_adopted_network_gets_auth_policy_and_access_logs_on_the_given_identifier(runtime):
+    """rows 30, 31: an adopted network is never declared, its policies still are."""
+    spec = adopted_gateway()
+    spec = dataclasses.replace(
+        spec,
+        service_network=dataclasses.replace(spec.service_network, auth_policy=POLICY_JSON),
+        access_logs=POLICY_LOGS[:1],
+    )
+    gateway = Gateway(ADOPTED_GW, GatewayArgs(spec=spec))
+    mocks = runtime.settle()
+
+    assert mocks.of_type(SN) == {}
+    assert mocks.get(AUTH_POLICY, f"{ADOPTED_GW}/auth-policy").inputs == {
+        "resourceIdentifier": ADOPTED_SN,
+        "policy": POLICY_JSON,
+    }
+    assert mocks.get(ACCESS_LOG, f"{ADOPTED_GW}/access-log/s3").inputs["resourceIdentifier"] == ADOPTED_SN
+    assert set(gateway.access_logs) == {"s3"}
+
+
+def test_gateway_without_policies_declares_none(runtime):
+    """rows 30, 31: nothing asked, nothing declared."""
+    gateway = Gateway(MAIN_GW, GatewayArgs(spec=main_gateway()))
+    mocks = runtime.settle()
+    assert mocks.of_type(AUTH_POLICY) == {} and mocks.of_type(ACCESS_LOG) == {}
+    assert gateway.auth_policy is None and gateway.access_logs == {}
+
+
+def test_route_puts_auth_policy_and_access_logs_on_its_service(runtime):
+    """rows 30, 31: the service's ID for the auth policy, its ARN for access logs."""
+    spec = cart_route()
+    spec = dataclasses.replace(
+        spec,
+        service=dataclasses.replace(spec.service, auth_type="AWS_IAM", auth_policy=POLICY_JSON),
+        access_logs=POLICY_LOGS,
+    )
+    route = declare_route(spec)
+    mocks = runtime.settle()
+
+    assert mocks.get(SERVICE, ROUTE_KEY).inputs["authType"] == "AWS_IAM"
+    policy = mocks.get(AUTH_POLICY, f"{ROUTE_KEY}/auth-policy")
+    assert policy.inputs == {"resourceIdentifier": f"id:{ROUTE_KEY}", "policy": POLICY_JSON}
+    logs = mocks.of_type(ACCESS_LOG)
+    assert {name: log.inputs["resourceIdentifier"] for name, log in logs.items()} == {
+        f"{ROUTE_KEY}/access-log/s3": f"arn:{ROUTE_KEY}",
+        f"{ROUTE_KEY}/access-log/cloudwatch-logs": f"arn:{ROUTE_KEY}",
+    }
+    assert logs[f"{ROUTE_KEY}/access-log/cloudwatch-logs"].inputs["destinationArn"] == LOG_GROUP
+    for child in [policy, *logs.values()]:
+        assert urn_type(child.parent_urn) == "lattice:index:HTTPRoute"
+    assert route.auth_policy is not None and set(route.access_logs) == {"s3", "cloudwatch-logs"}
+
+
+def test_two_access_logs_with_one_key_are_refused_before_any_child(runtime):
+    """row 31: one subscription per destination type; a model with two is a bug."""
+    spec = dataclasses.replace(cart_route(), access_logs=(POLICY_LOGS[0], POLICY_LOGS[0]))
+    with pytest.raises(ValueError, match=r"access log key\(s\) \['s3'\] appear more than once"):
+        declare_route(spec)
+    assert [reg for reg in runtime.settle().registered.values() if reg.custom] == []
