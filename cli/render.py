@@ -28,6 +28,8 @@ SHORT_TYPES = {
     "aws:vpclattice/listener:Listener": "Listener",
     "aws:vpclattice/listenerRule:ListenerRule": "Rule",
     "aws:vpclattice/targetGroup:TargetGroup": "TargetGroup",
+    "aws:vpclattice/authPolicy:AuthPolicy": "AuthPolicy",
+    "aws:vpclattice/accessLogSubscription:AccessLogSubscription": "AccessLogSubscription",
 }
 
 
@@ -113,6 +115,8 @@ def _label(resource: Mapping[str, Any], physical: Mapping[str, str]) -> str:
         detail = f" domain {inputs['customDomainName']}"
     elif short == "VpcAssociation":
         detail = f" {inputs.get('vpcIdentifier')}"
+    elif short == "AccessLogSubscription":
+        detail = f" → {inputs.get('destinationArn')}"
     elif short == "ServiceNetworkAssociation":
         detail = f" → {_ref(inputs.get('serviceNetworkIdentifier'), physical)}"
     name = f" {inputs['name']}" if inputs.get("name") else ""
@@ -150,9 +154,11 @@ def _print_objects(console: Console, objects: List[Mapping[str, Any]]) -> None:
     if not objects:
         return
     console.print("\n[bold]status[/bold]")
+    several_clusters = len({obj.get("cluster") for obj in objects}) > 1
     for obj in objects:
         name = f"{obj['namespace']}/{obj['name']}" if obj["namespace"] else obj["name"]
-        console.print(f"  {obj['kind']} {escape(name)}")
+        cluster = f" (cluster {obj['cluster']})" if several_clusters else ""
+        console.print(f"  {obj['kind']} {escape(name)}{escape(cluster)}")
         for condition in obj["conditions"]:
             console.print(f"    {_condition(condition)}")
         for parent in obj["parents"]:

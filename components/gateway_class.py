@@ -9,8 +9,8 @@ Child names: see ``components._names``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Optional
+from dataclasses import dataclass, field
+from typing import Dict, Mapping, Optional
 
 import pulumi
 
@@ -24,6 +24,8 @@ TYPE_TOKEN = "lattice:index:GatewayClass"
 @dataclass(frozen=True)
 class GatewayClassArgs:
     spec: GatewayClassSpec
+    external_target_group_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Target group key -> ID of groups its routes may forward to without owning them."""
 
 
 class GatewayClass(pulumi.ComponentResource):
@@ -52,7 +54,8 @@ class GatewayClass(pulumi.ComponentResource):
         self.routes = {
             route.key: Route(
                 route.key,
-                RouteArgs(spec=route, service_network_ids=service_network_ids),
+                RouteArgs(spec=route, service_network_ids=service_network_ids,
+                          external_target_group_ids=args.external_target_group_ids),
                 child,
             )
             for route in spec.routes

@@ -15,7 +15,7 @@ Child names: see ``components._names``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional, Sequence
 
 import pulumi
@@ -41,17 +41,14 @@ from pulumi_aws.vpclattice import (
     Service,
     ServiceNetworkServiceAssociation,
     TargetGroup,
-    TargetGroupConfigArgs,
-    TargetGroupConfigHealthCheckArgs,
-    TargetGroupConfigHealthCheckMatcherArgs,
 )
 
 from components import _names
+from components.target_group import declare_target_group
 from components.gateway import check_access_log_keys, declare_access_logs
 from components.specs import (
     Action,
     FixedResponseAction,
-    HealthCheckSpec,
     HttpMatchSpec,
     ListenerSpec,
     RouteSpec,
@@ -76,6 +73,8 @@ class RouteArgs:
     spec: RouteSpec
     service_network_ids: Mapping[str, pulumi.Input[str]]
     """Gateway key -> identifier (ID or ARN) of that Gateway's service network."""
+    external_target_group_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Target group key -> ID of groups the route forwards to but does not own (exports)."""
 
 
 class Route(pulumi.ComponentResource):
@@ -102,7 +101,7 @@ class Route(pulumi.ComponentResource):
     ) -> None:
         super().__init__(type_token(args.spec.kind), name, None, opts)
         spec = args.spec
-        _check_references(spec, args.service_network_ids)
+        _check_references(spec, args.service_network_ids, args.external_target_group_ids)
         check_access_log_keys(spec.key, spec.access_logs)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -125,24 +124,9 @@ class Route(pulumi.ComponentResource):
             )
             for association in spec.associations
         }
-        self.target_groups = {
-            group.key: TargetGroup(
-                _names.target_group(group.key),
-                name=group.name,
-                type=group.type,
-                config=TargetGroupConfigArgs(
-                    port=group.port,
-                    protocol=group.protocol,
-                    protocol_version=group.protocol_version,
-                    vpc_identifier=group.vpc_identifier,
-                    ip_address_type=group.ip_address_type,
-                    health_check=_health_check(group.health_check),
-                ),
-                tags=dict(group.tags) or None,
-                opts=child,
-            )
-            for group in spec.target_groups
-        }
+        self.target_groups = {group.key: declare_target_group(group, child) for group in spec.target_groups}
+        self._target_group_ids: Dict[str, pulumi.Input[str]] = {
+            **args.external_target_group_ids, **{key: group.id for key, group in self.target_groups.items()}}
         # Lattice allows one listener per port: replacing one (its name is immutable)
         # must delete the old listener before creating the new one.
         listener_opts = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
@@ -237,7 +221,7 @@ class Route(pulumi.ComponentResource):
                 ListenerDefaultActionForwardArgs(
                     target_groups=[
                         ListenerDefaultActionForwardTargetGroupArgs(
-                            target_group_identifier=self.target_groups[entry.target_group].id,
+                            target_group_identifier=self._target_group_ids[entry.target_group],
                             weight=entry.weight,
                         )
                         for entry in action.target_groups
@@ -255,7 +239,7 @@ class Route(pulumi.ComponentResource):
             forward=ListenerRuleActionForwardArgs(
                 target_groups=[
                     ListenerRuleActionForwardTargetGroupArgs(
-                        target_group_identifier=self.target_groups[entry.target_group].id,
+                        target_group_identifier=self._target_group_ids[entry.target_group],
                         weight=entry.weight,
                     )
                     for entry in action.target_groups
@@ -291,32 +275,14 @@ def _rule_match(match: HttpMatchSpec) -> ListenerRuleMatchArgs:
     )
 
 
-def _health_check(spec: Optional[HealthCheckSpec]) -> Optional[TargetGroupConfigHealthCheckArgs]:
-    if spec is None:
-        return None
-    return TargetGroupConfigHealthCheckArgs(
-        enabled=spec.enabled,
-        protocol=spec.protocol,
-        protocol_version=spec.protocol_version,
-        path=spec.path,
-        port=spec.port,
-        matcher=None
-        if spec.matcher is None
-        else TargetGroupConfigHealthCheckMatcherArgs(value=spec.matcher),
-        health_check_interval_seconds=spec.interval_seconds,
-        health_check_timeout_seconds=spec.timeout_seconds,
-        healthy_threshold_count=spec.healthy_threshold_count,
-        unhealthy_threshold_count=spec.unhealthy_threshold_count,
-    )
-
-
 def _first_domain_name(entries: Optional[Sequence[object]]) -> Optional[str]:
     if not entries:
         return None
     return getattr(entries[0], "domain_name", None)
 
 
-def _check_references(spec: RouteSpec, service_network_ids: Mapping[str, object]) -> None:
+def _check_references(spec: RouteSpec, service_network_ids: Mapping[str, object],
+                      external_target_group_ids: Mapping[str, object]) -> None:
     """Fail before declaring anything if the spec names a gateway or target group it
     cannot resolve; a KeyError halfway through the children would explain nothing."""
     problems = [
@@ -326,7 +292,7 @@ def _check_references(spec: RouteSpec, service_network_ids: Mapping[str, object]
         for association in spec.associations
         if association.gateway not in service_network_ids
     ]
-    target_group_keys = {group.key for group in spec.target_groups}
+    target_group_keys = {group.key for group in spec.target_groups} | set(external_target_group_ids)
     for listener in spec.listeners:
         actions = [(f"listener {listener.key!r} default action", listener.default_action)]
         actions += [

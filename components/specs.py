@@ -222,6 +222,15 @@ class GatewayClassSpec:
 
 
 @dataclass(frozen=True)
+class ServiceExportSpec:
+    """A ServiceExport of one cluster: target groups that routes anywhere in the stack
+    may forward to (by target group key)."""
+
+    key: str
+    target_groups: Tuple[TargetGroupSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class Target:
     """RegisterTargets member: an endpoint IP and the endpoint's port."""
 
@@ -236,6 +245,7 @@ class LatticeModel:
 
     gateway_classes: Tuple[GatewayClassSpec, ...] = ()
     targets: Mapping[str, Tuple[Target, ...]] = field(default_factory=dict)
+    exports: Tuple[ServiceExportSpec, ...] = ()
 
     def routes(self) -> Tuple[RouteSpec, ...]:
         return tuple(r for gc in self.gateway_classes for r in gc.routes)

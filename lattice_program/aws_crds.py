@@ -15,7 +15,7 @@ not a schema matter: ``policies`` checks it and reports it on the policy's own s
 
 from __future__ import annotations
 
-from typing import Annotated, Dict, Literal, Optional, Tuple, Union
+from typing import Annotated, Dict, List, Literal, Optional, Tuple, Union
 
 from pydantic import Field, StringConstraints
 
@@ -128,6 +128,37 @@ class AccessLogPolicy(_Model):
 
 
 Policy = Union[TargetGroupPolicy, VpcAssociationPolicy, IAMAuthPolicy, AccessLogPolicy]
+
+
+# --- multi-cluster: ServiceExport, ServiceImport (the controller's own CRDs) ------------
+
+FEDERATION = GROUP + "/federation"
+FEDERATION_VALUE = "amazon-vpc-lattice"
+LEGACY_PORTS = GROUP + "/port"
+RouteType = Literal["HTTP", "GRPC", "TLS"]
+
+
+class ExportedPort(_Model):
+    port: PortNumber
+    route_type: RouteType
+
+
+class ServiceExportSpecModel(_Model):
+    exported_ports: Optional[Annotated[List[ExportedPort], Field(max_length=100)]] = None
+
+
+class ServiceExport(_Model):
+    api_version: str
+    kind: Literal["ServiceExport"]
+    metadata: ObjectMeta
+    spec: ServiceExportSpecModel = Field(default_factory=ServiceExportSpecModel)
+
+
+class ServiceImport(_Model):
+    api_version: str
+    kind: Literal["ServiceImport"]
+    metadata: ObjectMeta
+
 POLICY_KINDS: Tuple[str, ...] = ("TargetGroupPolicy", "VpcAssociationPolicy", "IAMAuthPolicy", "AccessLogPolicy")
 
 # (apiVersion group, kind) → model; merged with gateway_api.MODELS by the parser.
@@ -136,6 +167,8 @@ MODELS: Dict[Tuple[str, str], type[_Model]] = {
     (GROUP, "VpcAssociationPolicy"): VpcAssociationPolicy,
     (GROUP, "IAMAuthPolicy"): IAMAuthPolicy,
     (GROUP, "AccessLogPolicy"): AccessLogPolicy,
+    (GROUP, "ServiceExport"): ServiceExport,
+    (GROUP, "ServiceImport"): ServiceImport,
 }
 
 

@@ -14,7 +14,7 @@ is named), terminating endpoints left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from components.specs import HealthCheckSpec, Target, TargetGroupSpec
 
@@ -55,6 +55,8 @@ class BackendContext:
     protocol: str = "HTTP"
     protocol_version: Optional[str] = "HTTP1"
     health_check: Optional[HealthCheckSpec] = None
+    # (namespace, Service name) -> the TargetGroupPolicy effect that applies, if any
+    target_group_policy: Optional[Callable[[str, str], Any]] = None
 
 
 def resolve(ref: k8s.BackendRef, field: str, ctx: BackendContext, snapshot: Snapshot) -> Resolved | Unresolved:
@@ -105,7 +107,9 @@ def granted(snapshot: Snapshot, ctx: BackendContext, namespace: str, group: str,
 
 
 def _target_group(ctx: BackendContext, namespace: str, service: str, port: int, address_type: str) -> TargetGroupSpec:
-    protocol, version = ctx.protocol, ctx.protocol_version
+    policy = ctx.target_group_policy(namespace, service) if ctx.target_group_policy else None
+    protocol, version, health_check = with_policy(ctx.route_kind, ctx.protocol, ctx.protocol_version,
+                                                  ctx.health_check, policy)
     flavour = f"{protocol}/{version}/{address_type}/{ctx.vpc_id}"
     backend = f"{namespace}/{service}:{port}"
     return TargetGroupSpec(
@@ -116,7 +120,7 @@ def _target_group(ctx: BackendContext, namespace: str, service: str, port: int, 
         protocol_version=version,
         vpc_identifier=ctx.vpc_id,
         ip_address_type=address_type,
-        health_check=ctx.health_check,
+        health_check=health_check,
         tags={**ctx.tags, "lattice-gateway/route": naming.tag_value(ctx.route_key),
               "lattice-gateway/backend": naming.tag_value(backend), "lattice-gateway/cluster": naming.tag_value(ctx.cluster_name)},
     )
@@ -155,3 +159,19 @@ def merge_duplicates(entries: Sequence[Tuple[Resolved, int]]) -> List[Tuple[Reso
         else:
             merged[key] = (resolved, weight)
     return list(merged.values())
+
+
+def with_policy(kind: str, protocol: str, version: Optional[str], health_check: Optional[HealthCheckSpec],
+                policy: Any) -> Tuple[str, Optional[str], Optional[HealthCheckSpec]]:
+    """A TargetGroupPolicy's protocol, version and health check over the route kind's own.
+
+    What the kind fixes stays: gRPC target groups speak GRPC and TLS passthrough ones TCP
+    (as in the AWS controller); and TCP target groups cannot serve HTTP listeners, so an
+    HTTP route keeps an HTTP protocol.
+    """
+    if policy is None:
+        return protocol, version, health_check
+    if kind == "HTTPRoute" and policy.protocol in ("HTTP", "HTTPS"):
+        protocol = policy.protocol
+        version = policy.protocol_version or version
+    return protocol, version, policy.health_check or health_check

@@ -14,62 +14,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Dict, List, Literal, Optional, Sequence, Tuple
-
-from pydantic import Field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from components.specs import HealthCheckSpec, Target, TargetGroupSpec
 
 from . import naming
-from .backends import Resolved, Unresolved, service_targets
-from .gateway_api import Annotated, ObjectMeta, PortNumber, _Model
+from .backends import Resolved, Unresolved, service_targets, with_policy
+from .aws_crds import FEDERATION, FEDERATION_VALUE, GROUP, LEGACY_PORTS, RouteType, ServiceExport
 from .route_kinds import RouteKind
 from .settings import ClusterSettings
 from .snapshot import Snapshot
 from .status import Condition, ObjectRef, Problem, StatusBook
 
-GROUP = "application-networking.k8s.aws"
 IMPORT_GROUPS = ("", GROUP, "multicluster.x-k8s.io")
-FEDERATION = GROUP + "/federation"
-FEDERATION_VALUE = "amazon-vpc-lattice"
-LEGACY_PORTS = GROUP + "/port"
 EXPORT_NAME = GROUP + "/export-name"
 IMPORT_CLUSTER = GROUP + "/aws-eks-cluster-name"
 IMPORT_VPC = GROUP + "/aws-vpc"
 IMPORT_TARGET_GROUP_ARN = GROUP + "/target-group-arn"
 TARGET_GROUP_ARN = re.compile(r"arn:[a-z0-9-]+:vpc-lattice:[a-zA-Z0-9-]+:\d{12}:targetgroup/tg-[0-9a-z]{17}")
 
-RouteType = Literal["HTTP", "GRPC", "TLS"]
 ROUTE_TYPE_OF_KIND: Dict[str, RouteType] = {"HTTPRoute": "HTTP", "GRPCRoute": "GRPC", "TLSRoute": "TLS"}
 # Target group protocol and version for each exported route type (reference row 28).
 TARGET_PROTOCOL: Dict[str, Tuple[str, Optional[str]]] = {"HTTP": ("HTTP", "HTTP1"), "GRPC": ("HTTP", "GRPC"),
                                                          "TLS": ("TCP", None)}
-
-
-class ExportedPort(_Model):
-    port: PortNumber
-    route_type: RouteType
-
-
-class ServiceExportSpecModel(_Model):
-    exported_ports: Optional[Annotated[List[ExportedPort], Field(max_length=100)]] = None
-
-
-class ServiceExport(_Model):
-    api_version: str
-    kind: Literal["ServiceExport"]
-    metadata: ObjectMeta
-    spec: ServiceExportSpecModel = Field(default_factory=ServiceExportSpecModel)
-
-
-class ServiceImport(_Model):
-    api_version: str
-    kind: Literal["ServiceImport"]
-    metadata: ObjectMeta
-
-
-MODELS = {(GROUP, "ServiceExport"): ServiceExport, (GROUP, "ServiceImport"): ServiceImport}
-VERSIONS = {"ServiceExport": frozenset({"v1alpha1"}), "ServiceImport": frozenset({"v1alpha1"})}
 
 
 @dataclass(frozen=True)
@@ -86,9 +53,10 @@ class ExportedGroup:
     targets: Tuple[Target, ...]
 
 
-def export_groups(cluster: ClusterSettings, snapshot: Snapshot, book: StatusBook,
-                  tags: Dict[str, str]) -> List[ExportedGroup]:
-    """The target groups of every federated ServiceExport of one cluster."""
+def export_groups(cluster: ClusterSettings, snapshot: Snapshot, book: StatusBook, tags: Dict[str, str],
+                  target_group_policy: Callable[[str, str], Any] = lambda namespace, name: None) -> List[ExportedGroup]:
+    """The target groups of every federated ServiceExport of one cluster, with the
+    TargetGroupPolicy that applies to the export (or its Service)."""
     groups: List[ExportedGroup] = []
     for (namespace, name), export in sorted(snapshot.service_exports.items()):
         ref = ObjectRef("ServiceExport", namespace, name, export.api_version, cluster.name)
@@ -114,7 +82,10 @@ def export_groups(cluster: ClusterSettings, snapshot: Snapshot, book: StatusBook
                 exported = []
                 break
             address_type = "IPV6" if service.spec.ip_families[:1] == ["IPv6"] else "IPV4"
-            protocol, version = TARGET_PROTOCOL[route_type]
+            kind = {"HTTP": "HTTPRoute", "GRPC": "GRPCRoute", "TLS": "TLSRoute"}[route_type]
+            default_check = None if route_type == "HTTP" else HealthCheckSpec(enabled=False)
+            protocol, version, health_check = with_policy(kind, *TARGET_PROTOCOL[route_type], default_check,
+                                                          target_group_policy(namespace, name))
             key = f"ServiceExport/{namespace}/{name}/{cluster.name}/{route_type.lower()}-{port}"
             flavour = f"{protocol}/{version}/{address_type}/{cluster.vpc_id}"
             group = TargetGroupSpec(
@@ -124,8 +95,7 @@ def export_groups(cluster: ClusterSettings, snapshot: Snapshot, book: StatusBook
                                         reserved_prefix=naming.RESERVED_PREFIXES["target_group"]),
                 port=port, protocol=protocol, protocol_version=version, vpc_identifier=cluster.vpc_id,
                 ip_address_type=address_type,
-                # As for routes: gRPC and TCP target groups start with health checks off.
-                health_check=None if route_type == "HTTP" else HealthCheckSpec(enabled=False),
+                health_check=health_check,
                 tags={**tags, "lattice-gateway/export": naming.tag_value(f"{namespace}/{name}"),
                       "lattice-gateway/cluster": naming.tag_value(cluster.name)},
             )

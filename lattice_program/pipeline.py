@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
-from components.specs import LatticeModel
+from components.specs import ForwardAction, LatticeModel, RouteSpec
 
 from .contract import ContractViolation, check_request
 from .requests import model_requests
@@ -90,7 +90,7 @@ def enforce_contract(model: LatticeModel, book: StatusBook) -> LatticeModel:
     if not violations:
         return model
     for owner, found in sorted(violations.items()):
-        ref = book.ref_for_key(owner) or _ref(owner)
+        ref = _owner_ref(book, owner)
         message = "; ".join(str(v) for v in found)
         book.problem(Problem(ref, "", f"the VPC Lattice API would refuse: {message}"))
         condition = Condition("Accepted", "False", "UnsupportedValue", f"the VPC Lattice API would refuse: {message}")
@@ -105,25 +105,40 @@ def enforce_contract(model: LatticeModel, book: StatusBook) -> LatticeModel:
 
 
 def _without(model: LatticeModel, dropped: Set[str], book: StatusBook) -> LatticeModel:
+    exports = tuple(e for e in model.exports if e.key not in dropped)
+    lost_groups = {tg.key: e.key for e in model.exports if e.key in dropped for tg in e.target_groups}
     classes = []
     for gateway_class in model.gateway_classes:
         gateways = tuple(g for g in gateway_class.gateways if g.key not in dropped)
         routes = []
         for route in gateway_class.routes:
-            lost = [a.gateway for a in route.associations if a.gateway in dropped]
             if route.key in dropped:
                 continue
+            lost = [f"its Gateway {a.gateway}" for a in route.associations if a.gateway in dropped]
+            lost += [f"the target groups of {lost_groups[key]}" for key in _forwarded_groups(route) if key in lost_groups]
             if lost:
-                book.problem(Problem(book.ref_for_key(route.key) or _ref(route.key), "spec.parentRefs",
-                                     f"left out because its Gateway {lost[0]} was left out", "error"))
+                book.problem(Problem(_owner_ref(book, route.key), "spec", f"left out because {lost[0]} was left out"))
                 continue
             routes.append(route)
         classes.append(replace(gateway_class, gateways=gateways, routes=tuple(routes)))
-    kept_groups = {tg.key for c in classes for r in c.routes for tg in r.target_groups}
+    kept_groups = ({tg.key for c in classes for r in c.routes for tg in r.target_groups}
+                   | {tg.key for e in exports for tg in e.target_groups})
     targets = {key: value for key, value in model.targets.items() if key in kept_groups}
-    return LatticeModel(tuple(classes), targets)
+    return LatticeModel(tuple(classes), targets, exports)
 
 
-def _ref(key: str) -> ObjectRef:
+def _forwarded_groups(route: RouteSpec) -> Set[str]:
+    actions = [l.default_action for l in route.listeners] + [r.action for l in route.listeners for r in l.rules]
+    return {entry.target_group for action in actions if isinstance(action, ForwardAction) for entry in action.target_groups}
+
+
+def _owner_ref(book: StatusBook, key: str) -> ObjectRef:
+    """The object a model key stands for (an export's key also names its cluster)."""
+    if key.startswith("ServiceExport/"):
+        _, namespace, name, cluster = key.split("/", 3)
+        return ObjectRef("ServiceExport", namespace, name, cluster=cluster)
+    found = book.ref_for_key(key)
+    if found is not None:
+        return found
     kind, namespace, name = key.split("/", 2)
     return ObjectRef(kind, namespace, name)

@@ -13,7 +13,7 @@ route's ``dnsName`` under its key ``<Kind>/<namespace>/<name>``, the target sync
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping
 
 import pulumi
@@ -21,6 +21,7 @@ import pulumi
 from components.gateway import Gateway
 from components.gateway_class import GatewayClass, GatewayClassArgs
 from components.route import Route
+from components.service_export import ServiceExport, ServiceExportArgs
 from components.specs import LatticeModel
 
 from . import outputs
@@ -36,6 +37,7 @@ class ProgramHandles:
 
     gateway_classes: Mapping[str, GatewayClass]
     exports: Mapping[str, Any]
+    service_exports: Mapping[str, ServiceExport] = field(default_factory=dict)
 
     @property
     def gateways(self) -> Dict[str, Gateway]:
@@ -50,21 +52,23 @@ def declare(model: LatticeModel) -> ProgramHandles:
     """Declare every resource of ``model`` in the current Pulumi program and export its
     outputs.  Raises ValueError, before declaring anything, if keys collide."""
     _check_keys_unique(model)
+    service_exports = {spec.key: ServiceExport(spec.key, ServiceExportArgs(spec=spec)) for spec in model.exports}
+    exported_ids = {key: group.id for export in service_exports.values() for key, group in export.target_groups.items()}
     gateway_classes = {
-        spec.key: GatewayClass(spec.key, GatewayClassArgs(spec=spec))
+        spec.key: GatewayClass(spec.key, GatewayClassArgs(spec=spec, external_target_group_ids=exported_ids))
         for spec in model.gateway_classes
     }
 
-    exports: Dict[str, Any] = {}
-    target_group_ids: Dict[str, pulumi.Output[str]] = {}
+    exported: Dict[str, Any] = {}  # stack outputs
+    target_group_ids: Dict[str, pulumi.Output[str]] = dict(exported_ids)
     for gateway_class in gateway_classes.values():
         for key, gateway in gateway_class.gateways.items():
-            exports[key] = {
+            exported[key] = {
                 "serviceNetworkArn": gateway.service_network_arn,
                 "serviceNetworkId": gateway.service_network_id,
             }
         for key, route in gateway_class.routes.items():
-            exports[key] = {
+            exported[key] = {
                 "serviceArn": route.service.arn,
                 "serviceId": route.service.id,
                 "dnsName": route.dns_name,
@@ -72,12 +76,12 @@ def declare(model: LatticeModel) -> ProgramHandles:
             }
             for group_key, group in route.target_groups.items():
                 target_group_ids[group_key] = group.id
-    exports[TARGET_GROUPS_OUTPUT] = target_group_ids
-    exports[RULE_PRIORITIES_OUTPUT] = rule_priorities(model)
+    exported[TARGET_GROUPS_OUTPUT] = target_group_ids
+    exported[RULE_PRIORITIES_OUTPUT] = rule_priorities(model)
 
-    for key, value in exports.items():
+    for key, value in exported.items():
         pulumi.export(key, value)
-    return ProgramHandles(gateway_classes=gateway_classes, exports=exports)
+    return ProgramHandles(gateway_classes=gateway_classes, exports=exported, service_exports=service_exports)
 
 
 def rule_priorities(model: LatticeModel) -> Dict[str, Dict[str, int]]:
@@ -105,7 +109,9 @@ def _check_keys_unique(model: LatticeModel) -> None:
         "gateway or route key (also a stack output key)",
         [g.key for g in gateways] + [r.key for r in routes] + [TARGET_GROUPS_OUTPUT, RULE_PRIORITIES_OUTPUT],
     )
-    report("target group key", (tg.key for r in routes for tg in r.target_groups))
+    report("target group key", [tg.key for r in routes for tg in r.target_groups]
+           + [tg.key for e in model.exports for tg in e.target_groups])
+    report("service export key", (e.key for e in model.exports))
     for gateway in gateways:
         report(f"{gateway.key}: VPC association key", (a.key for a in gateway.vpc_associations))
     for route in routes:

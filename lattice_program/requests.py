@@ -39,6 +39,10 @@ def model_requests(model: LatticeModel) -> Iterator[Request]:
     networks = {g.key: g.service_network.existing or PLACEHOLDER_SERVICE_NETWORK_ID for g in model.gateways()}
     for route in model.routes():
         yield from route_requests(route, networks, model.targets)
+    for export in model.exports:
+        for target_group in export.target_groups:
+            yield export.key, "CreateTargetGroup", target_group_request(target_group)
+            yield from _register_requests(export.key, model.targets.get(target_group.key, ()))
 
 
 def gateway_requests(gateway: GatewaySpec) -> Iterator[Request]:
@@ -84,11 +88,14 @@ def route_requests(route: RouteSpec, networks: Mapping[str, str],
                  "action": action_request(rule.action)},
                 rule.tags)
     for target_group in route.target_groups:
-        targets = targets_by_group.get(target_group.key, ())
-        for start in range(0, len(targets), REGISTER_BATCH):
-            batch = targets[start:start + REGISTER_BATCH]
-            yield route.key, "RegisterTargets", {"targetGroupIdentifier": PLACEHOLDER_TARGET_GROUP_ID,
-                                                 "targets": [{"id": t.id, "port": t.port} for t in batch]}
+        yield from _register_requests(route.key, targets_by_group.get(target_group.key, ()))
+
+
+def _register_requests(owner: str, targets: Sequence[Target]) -> Iterator[Request]:
+    for start in range(0, len(targets), REGISTER_BATCH):
+        batch = targets[start:start + REGISTER_BATCH]
+        yield owner, "RegisterTargets", {"targetGroupIdentifier": PLACEHOLDER_TARGET_GROUP_ID,
+                                         "targets": [{"id": t.id, "port": t.port} for t in batch]}
 
 
 def _policy_requests(owner: str, resource_id: str, auth_policy: Optional[str],

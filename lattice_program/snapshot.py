@@ -41,6 +41,8 @@ class Snapshot:
     endpoint_slices: Dict[NamespacedName, List[k8s.EndpointSlice]] = field(default_factory=lambda: defaultdict(list))
     # Policy kind (``TargetGroupPolicy``, …) → its objects, in input order.
     policies: Dict[str, List[aws_crds.Policy]] = field(default_factory=lambda: defaultdict(list))
+    service_exports: Dict[NamespacedName, aws_crds.ServiceExport] = field(default_factory=dict)
+    service_imports: Dict[NamespacedName, aws_crds.ServiceImport] = field(default_factory=dict)
     origins: Dict[ObjectRef, str] = field(default_factory=dict)
 
     def namespace_labels(self, namespace: str) -> Dict[str, str]:
@@ -162,6 +164,10 @@ def _index(snapshot: Snapshot, obj: Any, origin: str, cluster: str, problems: Li
     elif isinstance(obj, (aws_crds.TargetGroupPolicy, aws_crds.VpcAssociationPolicy, aws_crds.IAMAuthPolicy,
                           aws_crds.AccessLogPolicy)):
         snapshot.policies[obj.kind].append(obj)
+    elif isinstance(obj, aws_crds.ServiceExport):
+        snapshot.service_exports[key] = obj
+    elif isinstance(obj, aws_crds.ServiceImport):
+        snapshot.service_imports[key] = obj
     elif isinstance(obj, k8s.ReferenceGrant):
         snapshot.reference_grants[meta.namespace or ""].append(obj)
     elif isinstance(obj, k8s.EndpointSlice):

@@ -13,6 +13,8 @@ and problems saying why; it never stops the others.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
+from math import gcd
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -26,6 +28,7 @@ from components.specs import (
     RouteSpec,
     RuleSpec,
     ServiceNetworkAssociationSpec,
+    ServiceExportSpec,
     ServiceNetworkSpec,
     ServiceSpec,
     Target,
@@ -37,8 +40,10 @@ from components.specs import (
 from . import gateway_api as k8s
 from . import annotations, naming, priorities, rules
 from .attachment import HTTPS, Attachment, RouteIdentity, attach, lattice_protocol
-from .backends import BackendContext, Resolved, Unresolved, merge_duplicates, resolve
+from .backends import BackendContext, Resolved, Unresolved, granted, merge_duplicates, resolve
+from .multicluster import IMPORT_GROUPS, ExportedGroup, export_groups, resolve_import
 from .outputs import Previous
+from .policies import PolicyIndex
 from .route_kinds import GRPC_ROUTE, HTTP_ROUTE, TLS_ROUTE, RouteKind, rule_matches, unsupported_fields
 from .settings import ClusterSettings, StackSettings
 from .snapshot import Snapshot
@@ -94,9 +99,12 @@ class _Translator:
         self.settings = settings
         self.previous = previous
         self.book = StatusBook()
-        # The cluster being translated, and its objects.
+        # The cluster being translated, its objects and its policies.
         self.cluster: ClusterSettings = clusters[0][0] if clusters else settings.cluster_list()[0]
         self.snapshot: Snapshot = clusters[0][1] if clusters else Snapshot()
+        self.policy_indexes: Dict[str, PolicyIndex] = {}
+        self.policies: PolicyIndex = PolicyIndex()
+        self.exported: List[ExportedGroup] = []
 
     def _in_cluster(self, cluster: ClusterSettings, snapshot: Snapshot) -> None:
         self.cluster, self.snapshot = cluster, snapshot
@@ -107,21 +115,32 @@ class _Translator:
         classes: set = set()
         network_owner: Dict[str, ObjectRef] = {}
         vpc_owner: Dict[str, str] = {}
+        self.exported: List[ExportedGroup] = []
         for cluster, snapshot in self.clusters:
             self._in_cluster(cluster, snapshot)
+            self.policy_indexes[cluster.name] = PolicyIndex.build(
+                snapshot, self.book, cluster=cluster.name, tags=self.settings.tags,
+                service_exports=frozenset(snapshot.service_exports))
+            self.policies = self.policy_indexes[cluster.name]
             ours = self._gateway_classes()
             classes.update(ours)
             accepted[cluster.name] = self._gateways(ours, drafts, network_owner, vpc_owner)
+            self.exported.extend(export_groups(cluster, snapshot, self.book, dict(self.settings.tags),
+                                               self.policies.export_target_group))
         gateways = [(draft.spec, draft.class_name) for draft in drafts.values()]
         routes: List[_RouteOutcome] = []
         for cluster, snapshot in self.clusters:
             self._in_cluster(cluster, snapshot)
+            self.policies = self.policy_indexes[cluster.name]
             routes.extend(outcome for kind, objects in self._routes_by_kind() for key in sorted(objects)
                           if (outcome := self._route(kind, objects[key], accepted[cluster.name], gateways)) is not None)
         routes = self._drop_conflicts(routes)
-        targets: Dict[str, Tuple[Target, ...]] = {}
+        targets: Dict[str, Tuple[Target, ...]] = {g.target_group.key: g.targets for g in self.exported}
         for outcome in routes:
             targets.update(outcome.targets)
+        exports: Dict[str, List[TargetGroupSpec]] = {}
+        for group in self.exported:
+            exports.setdefault(f"ServiceExport/{group.namespace}/{group.name}/{group.cluster}", []).append(group.target_group)
         class_specs = tuple(
             GatewayClassSpec(
                 key=f"GatewayClass/{name}",
@@ -131,7 +150,8 @@ class _Translator:
             )
             for name in sorted(classes)
         )
-        return Translation(LatticeModel(class_specs, targets), self.book)
+        export_specs = tuple(ServiceExportSpec(key, tuple(groups)) for key, groups in sorted(exports.items()))
+        return Translation(LatticeModel(class_specs, targets, export_specs), self.book)
 
     def _routes_by_kind(self):
         return ((HTTP_ROUTE, self.snapshot.http_routes), (GRPC_ROUTE, self.snapshot.grpc_routes),
@@ -206,9 +226,12 @@ class _Translator:
                                           f"{listener.name!r}", "warning", self._origin(ref)))
         self._accept(ref)
         tags = {**self.settings.tags, "lattice-gateway/gateway": naming.tag_value(ref.key)}
+        auth_policy = self.policies.auth_policy("Gateway", ref.namespace or "", name)
         return GatewaySpec(
             key=ref.key,
-            service_network=ServiceNetworkSpec(name=naming.service_network_name(name), tags=tags, existing=existing),
+            service_network=ServiceNetworkSpec(name=naming.service_network_name(name), tags=tags, existing=existing,
+                                               auth_type="AWS_IAM" if auth_policy else "NONE", auth_policy=auth_policy),
+            access_logs=self.policies.access_logs("Gateway", ref.namespace or "", name),
         )
 
     def _accept(self, ref: ObjectRef) -> None:
@@ -226,7 +249,11 @@ class _Translator:
             return
         if any(a.vpc_identifier == vpc for a in draft.spec.vpc_associations):
             return
-        association = VpcAssociationSpec(key=f"vpc/{vpc}", vpc_identifier=vpc, tags=dict(draft.spec.service_network.tags))
+        policy = self.policies.vpc_association(ref.namespace or "", ref.name)
+        if policy is not None and not policy.associate:
+            return  # VpcAssociationPolicy associateWithVpc: false
+        association = VpcAssociationSpec(key=f"vpc/{vpc}", vpc_identifier=vpc, tags=dict(draft.spec.service_network.tags),
+                                         security_group_ids=policy.security_group_ids if policy else ())
         draft.spec = replace(draft.spec, vpc_associations=draft.spec.vpc_associations + (association,))
 
     # --- routes ------------------------------------------------------------------------
@@ -253,8 +280,8 @@ class _Translator:
         tags = {**self.settings.tags, **notes.tags}
         ctx = BackendContext(ref.key, kind.name, meta.namespace or "", self.cluster.vpc_id,
                              self.cluster.name, tags, kind.target_protocol,
-                             kind.target_protocol_version, kind.health_check)
-        actions, target_groups, targets, backend_errors, unresolved = self._backends(ref, route, ctx)
+                             kind.target_protocol_version, kind.health_check, self.policies.target_group)
+        actions, target_groups, targets, backend_errors, unresolved = self._backends(ref, kind, route, ctx)
         errors.extend(backend_errors)
         listeners_wanted, listener_errors = self._listener_protocols(attachments)
         errors.extend(listener_errors)
@@ -274,8 +301,12 @@ class _Translator:
         associations = tuple(ServiceNetworkAssociationSpec(gateway=key, tags=dict(service.tags))
                              for key, gateway in dict((a.gateway_key, a.gateway) for a in attachments).items()
                              if not _standalone(notes, gateway))
+        auth_policy = self.policies.auth_policy(kind.name, meta.namespace or "", meta.name)
+        if auth_policy:
+            service = replace(service, auth_type="AWS_IAM", auth_policy=auth_policy)
         spec = RouteSpec(key=ref.key, kind=kind.name, service=service, associations=associations,
-                         listeners=listeners, target_groups=tuple(target_groups[k] for k in sorted(target_groups)))
+                         listeners=listeners, target_groups=tuple(target_groups[k] for k in sorted(target_groups)),
+                         access_logs=self.policies.access_logs(kind.name, meta.namespace or "", meta.name))
         return _RouteOutcome(ref, spec, gateway_class, targets)
 
     def _match_items(self, ref: ObjectRef, kind: RouteKind, route: Any):
@@ -309,25 +340,25 @@ class _Translator:
                 items.append(rules.MatchItem(rule_index, match_index, key, converted))
         return rules.ordered(items), errors
 
-    def _backends(self, ref: ObjectRef, route: Any, ctx: BackendContext):
+    def _backends(self, ref: ObjectRef, kind: RouteKind, route: Any, ctx: BackendContext):
         actions: Dict[int, ForwardAction | FixedResponseAction] = {}
         target_groups: Dict[str, TargetGroupSpec] = {}
         targets: Dict[str, Tuple[Target, ...]] = {}
         errors: List[Tuple[str, str]] = []
         unresolved: List[Unresolved] = []
         for rule_index, rule in enumerate(route.spec.rules):
-            entries: List[Tuple[Resolved, int]] = []
+            entries: List[Tuple[Resolved, Fraction]] = []
             for backend_index, backend in enumerate(rule.backend_refs):
                 where = f"spec.rules[{rule_index}].backendRefs[{backend_index}]"
-                outcome = resolve(backend, where, ctx, self.snapshot)
+                outcome = self._resolve(backend, where, kind, ctx)
                 if isinstance(outcome, Unresolved):
                     if outcome.rejects_route:
                         errors.append((outcome.field, outcome.message))
                     else:
                         unresolved.append(outcome)
                     continue
-                entries.append((outcome, backend.weight))
-            live = merge_duplicates(entries)
+                entries.extend((resolved, backend.weight * share) for resolved, share in outcome)
+            live = merge_duplicates(_whole_weights(entries))
             if not live or all(weight == 0 for _, weight in live):
                 actions[rule_index] = FixedResponseAction(INVALID_BACKEND_STATUS)
                 continue
@@ -341,11 +372,29 @@ class _Translator:
                                           "VPC Lattice's 0..999", "warning", self._origin(ref)))
             forward = []
             for (resolved, _), weight in zip(live, converted.weights):
-                target_groups[resolved.target_group.key] = resolved.target_group
-                targets[resolved.target_group.key] = resolved.targets
+                if resolved.owned:
+                    target_groups[resolved.target_group.key] = resolved.target_group
+                    targets[resolved.target_group.key] = resolved.targets
                 forward.append(WeightedTargetGroup(resolved.target_group.key, weight))
             actions[rule_index] = ForwardAction(tuple(forward))
         return actions, target_groups, targets, errors, unresolved
+
+    def _resolve(self, backend: k8s.BackendRef, where: str, kind: RouteKind, ctx: BackendContext):
+        """[(resolved, share of the backendRef's weight)], or why not."""
+        if backend.kind == "ServiceImport" and backend.group in IMPORT_GROUPS:
+            namespace = backend.namespace or ctx.route_namespace
+            if namespace != ctx.route_namespace and not granted(self.snapshot, ctx, namespace, backend.group,
+                                                                "ServiceImport", backend.name):
+                return Unresolved("RefNotPermitted", where, f"ServiceImport {namespace}/{backend.name} is in another "
+                                  f"namespace and no ReferenceGrant in {namespace!r} allows {ctx.route_kind} from "
+                                  f"{ctx.route_namespace!r}; add one")
+            if backend.filters:
+                return Unresolved("UnsupportedValue", f"{where}.filters",
+                                  "VPC Lattice has no per-backend filters; remove them", True)
+            return resolve_import(field=where, name=backend.name, namespace=namespace, port=backend.port, kind=kind,
+                                  snapshot=self.snapshot, exports=self.exported)
+        outcome = resolve(backend, where, ctx, self.snapshot)
+        return outcome if isinstance(outcome, Unresolved) else [(outcome, Fraction(1))]
 
     def _listener_protocols(self, attachments: Sequence[Attachment]):
         wanted: Dict[int, str] = {}
@@ -510,3 +559,12 @@ def _standalone(notes: annotations.Annotations, gateway: k8s.Gateway) -> bool:
     if notes.standalone is not None:
         return notes.standalone
     return annotations.read(gateway.metadata.annotations).standalone is True
+
+
+def _whole_weights(entries: Sequence[Tuple[Resolved, Fraction]]) -> List[Tuple[Resolved, int]]:
+    """Weights split among clusters are fractions; scale all of a rule's weights by the
+    least common multiple of their denominators so every ratio is kept exactly."""
+    scale = 1
+    for _, weight in entries:
+        scale = scale * weight.denominator // gcd(scale, weight.denominator)
+    return [(resolved, int(weight * scale)) for resolved, weight in entries]

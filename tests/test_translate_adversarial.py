@@ -283,13 +283,14 @@ def test_reference_grant_that_does_not_cover_the_reference(grant):
     assert the_route(result, "HTTPRoute/infra/books").target_groups == ()
 
 
-def test_service_import_backends_are_invalid_kind():
+def test_service_import_without_any_export_is_backend_not_found():
     result = plan_yaml(WORLD + http_route("imported", "infra", """\
   parentRefs: [{name: edge, sectionName: same-only}]
   rules: [{backendRefs: [{group: multicluster.x-k8s.io, kind: ServiceImport, name: web}]}]
 """))
     resolved = condition_of(result, "imported", "ResolvedRefs", "infra")
-    assert (resolved.status, resolved.reason) == ("False", "InvalidKind")
+    assert (resolved.status, resolved.reason) == ("False", "BackendNotFound")
+    assert "exports infra/web" in resolved.message
     assert the_route(result, "HTTPRoute/infra/imported").target_groups == ()
 
 
