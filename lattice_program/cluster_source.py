@@ -88,7 +88,20 @@ SERVICE = ClusterKind("Service", "", ("v1",), "services", required=True)
 NAMESPACE = ClusterKind("Namespace", "", ("v1",), "namespaces", required=True)
 ENDPOINT_SLICE = ClusterKind("EndpointSlice", "discovery.k8s.io", ("v1",), "endpointslices", required=True)
 
-KINDS: Tuple[ClusterKind, ...] = (GATEWAY_CLASS, GATEWAY, HTTP_ROUTE, REFERENCE_GRANT, SERVICE, NAMESPACE, ENDPOINT_SLICE)
+# Route kinds beyond HTTPRoute, and the AWS controller's own CRDs, are optional: a
+# cluster without their CRDs simply has none of them.
+GRPC_ROUTE = ClusterKind("GRPCRoute", GATEWAY_GROUP, ("v1",), "grpcroutes", required=False)
+TLS_ROUTE = ClusterKind("TLSRoute", GATEWAY_GROUP, ("v1", "v1alpha3", "v1alpha2"), "tlsroutes", required=False)
+AWS_GROUP = "application-networking.k8s.aws"
+AWS_KINDS: Tuple[ClusterKind, ...] = tuple(
+    ClusterKind(kind, AWS_GROUP, ("v1alpha1",), plural, required=False)
+    for kind, plural in (("TargetGroupPolicy", "targetgrouppolicies"), ("VpcAssociationPolicy", "vpcassociationpolicies"),
+                         ("IAMAuthPolicy", "iamauthpolicies"), ("AccessLogPolicy", "accesslogpolicies"),
+                         ("ServiceExport", "serviceexports"), ("ServiceImport", "serviceimports"))
+)
+
+KINDS: Tuple[ClusterKind, ...] = (GATEWAY_CLASS, GATEWAY, HTTP_ROUTE, GRPC_ROUTE, TLS_ROUTE, REFERENCE_GRANT, SERVICE,
+                                  NAMESPACE, ENDPOINT_SLICE) + AWS_KINDS
 
 
 @dataclass(frozen=True)
