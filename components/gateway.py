@@ -17,8 +17,8 @@ Child names: see ``components._names``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import pulumi
 from pulumi_aws.vpclattice import AccessLogSubscription, AuthPolicy, ServiceNetwork, ServiceNetworkVpcAssociation
@@ -32,6 +32,8 @@ TYPE_TOKEN = "lattice:index:Gateway"
 @dataclass(frozen=True)
 class GatewayArgs:
     spec: GatewaySpec
+    external_service_networks: Mapping[str, Tuple[pulumi.Input[str], pulumi.Input[str]]] = field(default_factory=dict)
+    """Key -> (ID, ARN) of networks declared elsewhere (``ServiceNetworkSpec.provided_by``)."""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -53,10 +55,12 @@ class Gateway(pulumi.ComponentResource):
     service_network_id: pulumi.Output[str]
     service_network_arn: pulumi.Output[Optional[str]]
 
+    type_token = TYPE_TOKEN
+
     def __init__(
         self, name: str, args: GatewayArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(self.type_token, name, None, opts)
         spec = args.spec
         check_access_log_keys(spec.key, spec.access_logs)
         network = spec.service_network
@@ -65,7 +69,15 @@ class Gateway(pulumi.ComponentResource):
         # What access-log subscriptions name the network by: its ARN when we created it,
         # the given ID or ARN when adopted.
         log_target: pulumi.Input[str]
-        if network.existing is not None:
+        if network.provided_by is not None:
+            # Declared by a ServiceNetwork object of its own; this Gateway only uses it.
+            provided_id, provided_arn = args.external_service_networks[network.provided_by]
+            self.service_network = None
+            self.service_network_identifier = provided_id
+            self.service_network_id = pulumi.Output.from_input(provided_id)
+            self.service_network_arn = pulumi.Output.from_input(provided_arn)
+            log_target = provided_arn
+        elif network.existing is not None:
             self.service_network = None
             self.service_network_identifier = network.existing
             adopted_id, adopted_arn = _adopted_identity(network.existing)
@@ -160,3 +172,11 @@ def declare_access_logs(
         )
         for spec in specs
     }
+
+
+class ServiceNetworkComponent(Gateway):
+    """A service network declared for its own sake (the AWS controller's ServiceNetwork
+    object, or the stack's default network): the same resources as a Gateway's, with a
+    lifetime of its own, so Gateways of the same name can come and go without it."""
+
+    type_token = "lattice:index:ServiceNetwork"

@@ -10,7 +10,7 @@ Child names: see ``components._names``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Tuple
 
 import pulumi
 
@@ -26,6 +26,8 @@ class GatewayClassArgs:
     spec: GatewayClassSpec
     external_target_group_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Target group key -> ID of groups its routes may forward to without owning them."""
+    external_service_networks: Mapping[str, Tuple[pulumi.Input[str], pulumi.Input[str]]] = field(default_factory=dict)
+    """Key -> (ID, ARN) of service networks declared outside the class."""
 
 
 class GatewayClass(pulumi.ComponentResource):
@@ -45,11 +47,16 @@ class GatewayClass(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.gateways = {
-            gateway.key: Gateway(gateway.key, GatewayArgs(spec=gateway), child)
+            gateway.key: Gateway(
+                gateway.key,
+                GatewayArgs(spec=gateway, external_service_networks=args.external_service_networks),
+                child,
+            )
             for gateway in spec.gateways
         }
         service_network_ids = {
-            key: gateway.service_network_identifier for key, gateway in self.gateways.items()
+            **{key: network_id for key, (network_id, _) in args.external_service_networks.items()},
+            **{key: gateway.service_network_identifier for key, gateway in self.gateways.items()},
         }
         self.routes = {
             route.key: Route(

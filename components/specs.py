@@ -56,6 +56,8 @@ class ServiceNetworkSpec:
     tags: Tags = field(default_factory=dict)
     auth_type: Literal["NONE", "AWS_IAM"] = "NONE"
     existing: Optional[str] = None
+    # Key of a network declared on its own (LatticeModel.service_networks) that this one is.
+    provided_by: Optional[str] = None
     auth_policy: Optional[str] = None
 
 
@@ -246,6 +248,9 @@ class LatticeModel:
     gateway_classes: Tuple[GatewayClassSpec, ...] = ()
     targets: Mapping[str, Tuple[Target, ...]] = field(default_factory=dict)
     exports: Tuple[ServiceExportSpec, ...] = ()
+    # Service networks with a lifetime of their own (ServiceNetwork objects, the default
+    # network); Gateways and routes refer to them by key.
+    service_networks: Tuple[GatewaySpec, ...] = ()
 
     def routes(self) -> Tuple[RouteSpec, ...]:
         return tuple(r for gc in self.gateway_classes for r in gc.routes)

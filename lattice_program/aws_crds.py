@@ -130,6 +130,18 @@ class AccessLogPolicy(_Model):
 Policy = Union[TargetGroupPolicy, VpcAssociationPolicy, IAMAuthPolicy, AccessLogPolicy]
 
 
+# --- ServiceNetwork: a service network with a lifetime of its own (cluster-scoped) -----
+
+
+class ServiceNetwork(_Model):
+    api_version: str
+    kind: Literal["ServiceNetwork"]
+    metadata: ObjectMeta
+
+
+CLUSTER_SCOPED = frozenset({"ServiceNetwork"})
+
+
 # --- multi-cluster: ServiceExport, ServiceImport (the controller's own CRDs) ------------
 
 FEDERATION = GROUP + "/federation"
@@ -168,6 +180,7 @@ MODELS: Dict[Tuple[str, str], type[_Model]] = {
     (GROUP, "IAMAuthPolicy"): IAMAuthPolicy,
     (GROUP, "AccessLogPolicy"): AccessLogPolicy,
     (GROUP, "ServiceExport"): ServiceExport,
+    (GROUP, "ServiceNetwork"): ServiceNetwork,
     (GROUP, "ServiceImport"): ServiceImport,
 }
 

@@ -109,12 +109,14 @@ def _without(model: LatticeModel, dropped: Set[str], book: StatusBook) -> Lattic
     lost_groups = {tg.key: e.key for e in model.exports if e.key in dropped for tg in e.target_groups}
     classes = []
     for gateway_class in model.gateway_classes:
-        gateways = tuple(g for g in gateway_class.gateways if g.key not in dropped)
+        gateways = tuple(g for g in gateway_class.gateways
+                         if g.key not in dropped and g.service_network.provided_by not in dropped)
+        dropped = dropped | {g.key for g in gateway_class.gateways if g not in gateways}
         routes = []
         for route in gateway_class.routes:
             if route.key in dropped:
                 continue
-            lost = [f"its Gateway {a.gateway}" for a in route.associations if a.gateway in dropped]
+            lost = [f"its network {a.gateway}" for a in route.associations if a.gateway in dropped]
             lost += [f"the target groups of {lost_groups[key]}" for key in _forwarded_groups(route) if key in lost_groups]
             if lost:
                 book.problem(Problem(_owner_ref(book, route.key), "spec", f"left out because {lost[0]} was left out"))
@@ -124,7 +126,8 @@ def _without(model: LatticeModel, dropped: Set[str], book: StatusBook) -> Lattic
     kept_groups = ({tg.key for c in classes for r in c.routes for tg in r.target_groups}
                    | {tg.key for e in exports for tg in e.target_groups})
     targets = {key: value for key, value in model.targets.items() if key in kept_groups}
-    return LatticeModel(tuple(classes), targets, exports)
+    networks = tuple(n for n in model.service_networks if n.key not in dropped)
+    return LatticeModel(tuple(classes), targets, exports, networks)
 
 
 def _forwarded_groups(route: RouteSpec) -> Set[str]:
@@ -140,5 +143,7 @@ def _owner_ref(book: StatusBook, key: str) -> ObjectRef:
     found = book.ref_for_key(key)
     if found is not None:
         return found
-    kind, namespace, name = key.split("/", 2)
-    return ObjectRef(kind, namespace, name)
+    parts = key.split("/", 2)
+    if len(parts) == 2:  # cluster-scoped: Kind/name
+        return ObjectRef(parts[0], None, parts[1])
+    return ObjectRef(*parts)

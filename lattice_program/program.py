@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterable, List, Mapping
 
 import pulumi
 
-from components.gateway import Gateway
+from components.gateway import Gateway, GatewayArgs, ServiceNetworkComponent
 from components.gateway_class import GatewayClass, GatewayClassArgs
 from components.route import Route
 from components.service_export import ServiceExport, ServiceExportArgs
@@ -52,14 +52,20 @@ def declare(model: LatticeModel) -> ProgramHandles:
     """Declare every resource of ``model`` in the current Pulumi program and export its
     outputs.  Raises ValueError, before declaring anything, if keys collide."""
     _check_keys_unique(model)
+    networks = {spec.key: ServiceNetworkComponent(spec.key, GatewayArgs(spec=spec)) for spec in model.service_networks}
+    external_networks = {key: (n.service_network_identifier, n.service_network_arn) for key, n in networks.items()}
     service_exports = {spec.key: ServiceExport(spec.key, ServiceExportArgs(spec=spec)) for spec in model.exports}
     exported_ids = {key: group.id for export in service_exports.values() for key, group in export.target_groups.items()}
     gateway_classes = {
-        spec.key: GatewayClass(spec.key, GatewayClassArgs(spec=spec, external_target_group_ids=exported_ids))
+        spec.key: GatewayClass(spec.key, GatewayClassArgs(spec=spec, external_target_group_ids=exported_ids,
+                                                          external_service_networks=external_networks))
         for spec in model.gateway_classes
     }
 
-    exported: Dict[str, Any] = {}  # stack outputs
+    exported: Dict[str, Any] = {  # stack outputs
+        key: {"serviceNetworkArn": network.service_network_arn, "serviceNetworkId": network.service_network_id}
+        for key, network in networks.items()
+    }
     target_group_ids: Dict[str, pulumi.Output[str]] = dict(exported_ids)
     for gateway_class in gateway_classes.values():
         for key, gateway in gateway_class.gateways.items():
@@ -107,7 +113,8 @@ def _check_keys_unique(model: LatticeModel) -> None:
     report("gateway class key", (gc.key for gc in model.gateway_classes))
     report(
         "gateway or route key (also a stack output key)",
-        [g.key for g in gateways] + [r.key for r in routes] + [TARGET_GROUPS_OUTPUT, RULE_PRIORITIES_OUTPUT],
+        [g.key for g in gateways] + [r.key for r in routes] + [n.key for n in model.service_networks]
+        + [TARGET_GROUPS_OUTPUT, RULE_PRIORITIES_OUTPUT],
     )
     report("target group key", [tg.key for r in routes for tg in r.target_groups]
            + [tg.key for e in model.exports for tg in e.target_groups])

@@ -34,9 +34,10 @@ Request = Tuple[str, str, Dict[str, Any]]
 
 
 def model_requests(model: LatticeModel) -> Iterator[Request]:
-    for gateway in model.gateways():
+    for gateway in model.service_networks + model.gateways():
         yield from gateway_requests(gateway)
-    networks = {g.key: g.service_network.existing or PLACEHOLDER_SERVICE_NETWORK_ID for g in model.gateways()}
+    networks = {g.key: g.service_network.existing or PLACEHOLDER_SERVICE_NETWORK_ID
+                for g in model.service_networks + model.gateways()}
     for route in model.routes():
         yield from route_requests(route, networks, model.targets)
     for export in model.exports:
@@ -48,7 +49,7 @@ def model_requests(model: LatticeModel) -> Iterator[Request]:
 def gateway_requests(gateway: GatewaySpec) -> Iterator[Request]:
     network = gateway.service_network
     network_id = network.existing or PLACEHOLDER_SERVICE_NETWORK_ID
-    if network.existing is None:
+    if network.existing is None and network.provided_by is None:
         yield gateway.key, "CreateServiceNetwork", _with_tags({"name": network.name, "authType": network.auth_type}, network.tags)
     for association in gateway.vpc_associations:
         params: Dict[str, Any] = {"serviceNetworkIdentifier": network_id, "vpcIdentifier": association.vpc_identifier}

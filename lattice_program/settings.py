@@ -35,6 +35,15 @@ class ServiceNetworkSettings(_Settings):
     existing: Optional[str] = None
 
 
+class DefaultServiceNetworkSettings(_Settings):
+    """A service network for the whole stack, associated with every cluster's VPC (the AWS
+    controller's DEFAULT_SERVICE_NETWORK); with ``override``, every route that is not
+    standalone joins it instead of its Gateways' networks (ENABLE_SERVICE_NETWORK_OVERRIDE)."""
+
+    name: str
+    override: bool = False
+
+
 class ClusterSettings(_Settings):
     """One cluster of the stack: where its objects come from and the VPC its pods live in."""
 
@@ -64,6 +73,7 @@ class StackSettings(_Settings):
     controller_name: str = CONTROLLER_NAME
     # Keyed by Gateway name (the service network's name).
     service_networks: Dict[str, ServiceNetworkSettings] = Field(default_factory=dict)
+    default_service_network: Optional[DefaultServiceNetworkSettings] = None
     rules_per_listener: int = Field(10, ge=1, le=2000)  # Lattice quota, adjustable (default 10)
     listeners_per_service: int = Field(2, ge=1, le=100)  # Lattice quota, adjustable (default 2)
     tags: Dict[str, str] = Field(default_factory=dict)

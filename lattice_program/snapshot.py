@@ -42,6 +42,7 @@ class Snapshot:
     # Policy kind (``TargetGroupPolicy``, …) → its objects, in input order.
     policies: Dict[str, List[aws_crds.Policy]] = field(default_factory=lambda: defaultdict(list))
     service_exports: Dict[NamespacedName, aws_crds.ServiceExport] = field(default_factory=dict)
+    service_networks: Dict[str, aws_crds.ServiceNetwork] = field(default_factory=dict)
     service_imports: Dict[NamespacedName, aws_crds.ServiceImport] = field(default_factory=dict)
     origins: Dict[ObjectRef, str] = field(default_factory=dict)
 
@@ -85,7 +86,7 @@ def _parse_one(raw: RawObject, default_namespace: str, cluster: str, problems: L
         return None
     group, _, version = api_version.rpartition("/")
     model = _MODELS.get((group, kind))
-    namespace = None if kind in k8s.CLUSTER_SCOPED else (metadata.get("namespace") or default_namespace)
+    namespace = None if kind in _CLUSTER_SCOPED else (metadata.get("namespace") or default_namespace)
     ref = ObjectRef(kind, namespace if namespace is None or isinstance(namespace, str) else str(namespace),
                     name, api_version, cluster)
     if model is None:
@@ -108,6 +109,7 @@ def _parse_one(raw: RawObject, default_namespace: str, cluster: str, problems: L
 
 
 _MODELS = {**k8s.MODELS, **aws_crds.MODELS}
+_CLUSTER_SCOPED = k8s.CLUSTER_SCOPED | aws_crds.CLUSTER_SCOPED
 
 
 def _served_versions(group: str, kind: str) -> frozenset[str]:
@@ -164,6 +166,8 @@ def _index(snapshot: Snapshot, obj: Any, origin: str, cluster: str, problems: Li
     elif isinstance(obj, (aws_crds.TargetGroupPolicy, aws_crds.VpcAssociationPolicy, aws_crds.IAMAuthPolicy,
                           aws_crds.AccessLogPolicy)):
         snapshot.policies[obj.kind].append(obj)
+    elif isinstance(obj, aws_crds.ServiceNetwork):
+        snapshot.service_networks[meta.name] = obj
     elif isinstance(obj, aws_crds.ServiceExport):
         snapshot.service_exports[key] = obj
     elif isinstance(obj, aws_crds.ServiceImport):

@@ -105,6 +105,7 @@ class _Translator:
         self.policy_indexes: Dict[str, PolicyIndex] = {}
         self.policies: PolicyIndex = PolicyIndex()
         self.exported: List[ExportedGroup] = []
+        self.networks: Dict[str, GatewaySpec] = {}  # networks with a lifetime of their own, by name
 
     def _in_cluster(self, cluster: ClusterSettings, snapshot: Snapshot) -> None:
         self.cluster, self.snapshot = cluster, snapshot
@@ -116,6 +117,7 @@ class _Translator:
         network_owner: Dict[str, ObjectRef] = {}
         vpc_owner: Dict[str, str] = {}
         self.exported: List[ExportedGroup] = []
+        self.networks = self._service_networks(vpc_owner)
         for cluster, snapshot in self.clusters:
             self._in_cluster(cluster, snapshot)
             self.policy_indexes[cluster.name] = PolicyIndex.build(
@@ -151,7 +153,58 @@ class _Translator:
             for name in sorted(classes)
         )
         export_specs = tuple(ServiceExportSpec(key, tuple(groups)) for key, groups in sorted(exports.items()))
-        return Translation(LatticeModel(class_specs, targets, export_specs), self.book)
+        return Translation(LatticeModel(class_specs, targets, export_specs, tuple(self.networks.values())), self.book)
+
+    def _service_networks(self, vpc_owner: Dict[str, str]) -> Dict[str, GatewaySpec]:
+        """Networks with a lifetime of their own, by name: ServiceNetwork objects (from any
+        cluster) and the stack's default network, which takes every cluster's VPC."""
+        networks: Dict[str, GatewaySpec] = {}
+        for cluster, snapshot in self.clusters:
+            for name, declared in sorted(snapshot.service_networks.items()):
+                ref = ObjectRef("ServiceNetwork", None, name, declared.api_version, cluster.name)
+                if name in networks:
+                    self._accept(ref)
+                    continue
+                spec = self._network_spec(ref, name, declared.metadata.annotations)
+                if spec is not None:
+                    networks[name] = spec
+        default = self.settings.default_service_network
+        if default is not None and default.name not in networks:
+            ref = ObjectRef("ServiceNetwork", None, default.name, "", "")
+            spec = self._network_spec(ref, default.name, {}, from_settings=True)
+            if spec is not None:
+                networks[default.name] = spec
+        if default is not None and default.name in networks:
+            spec = networks[default.name]
+            vpcs = list(dict.fromkeys(cluster.vpc_id for cluster, _ in self.clusters))
+            for vpc in vpcs:
+                vpc_owner[vpc] = spec.key
+            networks[default.name] = replace(spec, vpc_associations=tuple(
+                VpcAssociationSpec(key=f"vpc/{vpc}", vpc_identifier=vpc, tags=dict(spec.service_network.tags))
+                for vpc in vpcs))
+        return networks
+
+    def _network_spec(self, ref: ObjectRef, name: str, object_annotations: Mapping[str, str], *,
+                      from_settings: bool = False) -> Optional[GatewaySpec]:
+        adopt = self.settings.service_networks.get(name)
+        existing = adopt.existing if adopt else None
+        where = "lattice-gateway:defaultServiceNetwork.name" if from_settings else "metadata.name"
+        if existing is None and not SERVICE_NETWORK_NAME.fullmatch(name):
+            message = (f"{name!r} is not a valid service network name (3-63 of [a-z0-9-], no '--', no edge '-')")
+            if from_settings:
+                self.book.problem(Problem(None, where, message, origin="settings"))
+            else:
+                self.book.condition(ref, Condition("Accepted", "False", "Invalid", message))
+                self.book.problem(Problem(ref, where, message, origin=self._origin(ref)))
+            return None
+        notes = annotations.read(object_annotations)
+        for field_path, message, severity in notes.notes:
+            self.book.problem(Problem(ref, field_path, message, severity, self._origin(ref)))
+        if not from_settings:
+            self._accept(ref)
+        tags = {**self.settings.tags, **notes.tags, "lattice-gateway/service-network": name}
+        return GatewaySpec(key=f"ServiceNetwork/{name}",
+                           service_network=ServiceNetworkSpec(name=name, tags=tags, existing=existing))
 
     def _routes_by_kind(self):
         return ((HTTP_ROUTE, self.snapshot.http_routes), (GRPC_ROUTE, self.snapshot.grpc_routes),
@@ -201,10 +254,11 @@ class _Translator:
         name = gateway.metadata.name
         adopt = self.settings.service_networks.get(name)
         existing = adopt.existing if adopt else None
+        provided = self.networks.get(name)
         reject = None
         if gateway.spec.addresses:
             reject = ("UnsupportedAddress", "spec.addresses", "VPC Lattice assigns addresses itself; remove spec.addresses")
-        elif existing is None and not SERVICE_NETWORK_NAME.fullmatch(naming.service_network_name(name)):
+        elif existing is None and provided is None and not SERVICE_NETWORK_NAME.fullmatch(naming.service_network_name(name)):
             reject = ("Invalid", "metadata.name", f"{name!r} is not a valid service network name (3-63 of [a-z0-9-], no "
                       f"'--', no edge '-'); rename the Gateway or adopt an existing network with "
                       f"lattice-gateway:serviceNetworks.{name}.existing")
@@ -229,7 +283,9 @@ class _Translator:
         auth_policy = self.policies.auth_policy("Gateway", ref.namespace or "", name)
         return GatewaySpec(
             key=ref.key,
-            service_network=ServiceNetworkSpec(name=naming.service_network_name(name), tags=tags, existing=existing,
+            service_network=ServiceNetworkSpec(name=naming.service_network_name(name), tags=tags,
+                                               existing=None if provided else existing,
+                                               provided_by=provided.key if provided else None,
                                                auth_type="AWS_IAM" if auth_policy else "NONE", auth_policy=auth_policy),
             access_logs=self.policies.access_logs("Gateway", ref.namespace or "", name),
         )
@@ -298,9 +354,12 @@ class _Translator:
         listeners = tuple(self._listener(ref, kind, protocol, port, items, actions, pinned, tags)
                           for protocol, port in listeners_wanted)
         gateway_class = next(class_name for spec, class_name in gateways if spec.key == attachments[0].gateway_key)
-        associations = tuple(ServiceNetworkAssociationSpec(gateway=key, tags=dict(service.tags))
-                             for key, gateway in dict((a.gateway_key, a.gateway) for a in attachments).items()
-                             if not _standalone(notes, gateway))
+        joined = [key for key, gateway in dict((a.gateway_key, a.gateway) for a in attachments).items()
+                  if not _standalone(notes, gateway)]
+        default = self.settings.default_service_network
+        if joined and default is not None and default.override and default.name in self.networks:
+            joined = [self.networks[default.name].key]  # the AWS controller's ENABLE_SERVICE_NETWORK_OVERRIDE
+        associations = tuple(ServiceNetworkAssociationSpec(gateway=key, tags=dict(service.tags)) for key in joined)
         auth_policy = self.policies.auth_policy(kind.name, meta.namespace or "", meta.name)
         if auth_policy:
             service = replace(service, auth_type="AWS_IAM", auth_policy=auth_policy)
