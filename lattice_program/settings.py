@@ -76,6 +76,7 @@ class StackSettings(_Settings):
     default_service_network: Optional[DefaultServiceNetworkSettings] = None
     rules_per_listener: int = Field(10, ge=1, le=2000)  # Lattice quota, adjustable (default 10)
     listeners_per_service: int = Field(2, ge=1, le=100)  # Lattice quota, adjustable (default 2)
+    services_per_service_network: int = Field(500, ge=1, le=100_000)  # Lattice quota, adjustable (default 500)
     tags: Dict[str, str] = Field(default_factory=dict)
     sources: List[str] = Field(default_factory=list)
     default_namespace: str = "default"

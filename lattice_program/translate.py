@@ -136,7 +136,7 @@ class _Translator:
             self.policies = self.policy_indexes[cluster.name]
             routes.extend(outcome for kind, objects in self._routes_by_kind() for key in sorted(objects)
                           if (outcome := self._route(kind, objects[key], accepted[cluster.name], gateways)) is not None)
-        routes = self._drop_conflicts(routes)
+        routes = self._within_network_quota(self._drop_conflicts(routes))
         targets: Dict[str, Tuple[Target, ...]] = {g.target_group.key: g.targets for g in self.exported}
         for outcome in routes:
             targets.update(outcome.targets)
@@ -585,6 +585,24 @@ class _Translator:
             for _, name in names:
                 owner[name] = outcome.spec.key
             by_key[outcome.spec.key] = outcome.ref
+            kept.append(outcome)
+        return kept
+
+    def _within_network_quota(self, routes: List[_RouteOutcome]) -> List[_RouteOutcome]:
+        """A service network takes a limited number of service associations; routes past
+        the quota are refused whole rather than half-associated."""
+        limit = self.settings.services_per_service_network
+        counts: Dict[str, int] = {}
+        kept: List[_RouteOutcome] = []
+        for outcome in routes:
+            full = [a.gateway for a in outcome.spec.associations if counts.get(a.gateway, 0) >= limit]
+            if full:
+                self._reject(outcome.ref, [("spec.parentRefs", f"the service network of {full[0]} already has {limit} "
+                                            "services (quota; raise it in Service Quotas and set "
+                                            "lattice-gateway:servicesPerServiceNetwork)")])
+                continue
+            for association in outcome.spec.associations:
+                counts[association.gateway] = counts.get(association.gateway, 0) + 1
             kept.append(outcome)
         return kept
 

@@ -107,3 +107,11 @@ def test_invalid_network_name_is_refused_on_the_object():
     result = plan_yaml(CLASS + NETWORK.replace("shared-net", "a--b"))
     assert result.model.service_networks == ()
     assert status_of(result, "ServiceNetwork", None, "a--b").conditions["Accepted"].reason == "Invalid"
+
+
+def test_services_per_network_quota_refuses_routes_past_it():
+    second = ROUTE.replace("name: web, namespace: app}\nspec:\n  parentRefs", "name: web2, namespace: app}\nspec:\n  parentRefs")
+    result = plan_yaml(CLASS + GATEWAY + ROUTE + second, services_per_service_network=1)
+    assert [r.key for r in result.model.routes()] == ["HTTPRoute/app/web"]
+    refused = status_of(result, "HTTPRoute", "app", "web2").parents[0].conditions["Accepted"]
+    assert refused.status == "False" and "servicesPerServiceNetwork" in refused.message
