@@ -129,18 +129,18 @@ def _match_listeners(route: RouteIdentity, gateway: k8s.Gateway, parent: k8s.Par
             wanted.append(f"port {parent.port}")
         what = " and ".join(wanted) or "any"
         return None, "NoMatchingParent", f"no listener VPC Lattice can serve (HTTP, HTTPS, TLS Passthrough) with {what}"
-    allowed = [listener for listener in candidates
-               if _kind_allowed(listener, route.kind) and _namespace_allowed(listener, gateway, route.namespace, namespace_labels)]
-    if not allowed:
-        return None, "NotAllowedByListeners", (
-            f"listener(s) {', '.join(l.name for l in candidates)} do not allow {route.kind} from namespace "
-            f"{route.namespace!r}; change allowedRoutes on the Gateway or move the route")
-    servable = [listener for listener in allowed if lattice_protocol(listener) in route.protocols]
+    servable = [listener for listener in candidates if lattice_protocol(listener) in route.protocols]
     if not servable:
         return None, "NotAllowedByListeners", (
             f"VPC Lattice serves {route.kind} on {' or '.join(route.protocols)} listeners only; listener(s) "
-            f"{', '.join(l.name for l in allowed)} are {', '.join(sorted({str(lattice_protocol(l)) for l in allowed}))}")
-    allowed = servable
+            f"{', '.join(l.name for l in candidates)} are "
+            f"{', '.join(sorted({str(lattice_protocol(l)) for l in candidates}))}")
+    allowed = [listener for listener in servable
+               if _kind_allowed(listener, route.kind) and _namespace_allowed(listener, gateway, route.namespace, namespace_labels)]
+    if not allowed:
+        return None, "NotAllowedByListeners", (
+            f"listener(s) {', '.join(l.name for l in servable)} do not allow {route.kind} from namespace "
+            f"{route.namespace!r}; change allowedRoutes on the Gateway or move the route")
     matching: List[k8s.Listener] = []
     hostnames: List[str] = []
     for listener in allowed:

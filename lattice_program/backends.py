@@ -171,7 +171,8 @@ def with_policy(kind: str, protocol: str, version: Optional[str], health_check: 
     """
     if policy is None:
         return protocol, version, health_check
-    if kind == "HTTPRoute" and policy.protocol in ("HTTP", "HTTPS"):
+    if kind in ("HTTPRoute", "GRPCRoute") and policy.protocol in ("HTTP", "HTTPS"):
         protocol = policy.protocol
-        version = policy.protocol_version or version
+    if kind == "HTTPRoute" and policy.protocol_version:
+        version = policy.protocol_version
     return protocol, version, policy.health_check or health_check
