@@ -13,7 +13,7 @@ from components.specs import LatticeModel, ListenerSpec, RouteSpec, RuleSpec, Ta
 from lattice_program.contract import check_request
 from lattice_program.pipeline import PlanResult, plan
 from lattice_program.requests import model_requests
-from lattice_program.settings import StackSettings
+from lattice_program.settings import ClusterSettings, StackSettings
 from lattice_program.sources import load_text
 from lattice_program.status import Condition, ObjectStatus, ParentStatus, Problem
 
@@ -28,10 +28,22 @@ def settings(**overrides: Any) -> StackSettings:
 
 
 def plan_yaml(text: str, *, previous_priorities: Optional[Mapping[str, Mapping[str, int]]] = None,
-              **overrides: Any) -> PlanResult:
-    """Plan one YAML stream with test settings (``overrides`` are StackSettings fields)."""
-    return plan(load_text(text), settings(**overrides),
-                previous_outputs={"rulePriorities": previous_priorities} if previous_priorities else None)
+              previous_outputs: Optional[Mapping[str, Any]] = None, **overrides: Any) -> PlanResult:
+    """Plan one YAML stream with test settings (``overrides`` are StackSettings fields).
+
+    ``previous_outputs`` are the stack outputs of the last apply (per route key, such as
+    ``{"HTTPRoute/ns/name": {"customDomainName": ...}}``); ``previous_priorities`` is
+    the short way to give their ``rulePriorities``."""
+    outputs: Dict[str, Any] = dict(previous_outputs or {})
+    if previous_priorities:
+        outputs["rulePriorities"] = previous_priorities
+    return plan(load_text(text), settings(**overrides), previous_outputs=outputs or None)
+
+
+def plan_clusters(texts: Mapping[str, str], clusters: Sequence[ClusterSettings], **overrides: Any) -> PlanResult:
+    """Plan a stack of several clusters: each cluster's YAML stream by cluster name."""
+    stack = StackSettings(clusters=list(clusters), **overrides)
+    return plan({name: load_text(text, f"{name}.yaml") for name, text in texts.items()}, stack)
 
 
 # --- the model -------------------------------------------------------------------------
@@ -129,6 +141,17 @@ def condition_of(result: PlanResult, name: str, kind: str = "Accepted", namespac
     conditions = parent_conditions(result, name, namespace)
     assert kind in conditions, f"no {kind} condition on HTTPRoute {namespace}/{name}: {conditions}"
     return conditions[kind]
+
+
+def route_condition(result: PlanResult, kind: str, name: str, condition: str = "Accepted",
+                    namespace: str = "default") -> Condition:
+    """A condition of the only parent status of a route of any kind (GRPCRoute, TLSRoute, …)."""
+    status = status_of(result, kind, namespace, name)
+    parents = list(status.parents) if status else []
+    assert len(parents) == 1, (f"expected one parent status on {kind} {namespace}/{name}, got "
+                               f"{[p.parent_ref for p in parents]}; problems: {_shown(result)}")
+    assert condition in parents[0].conditions, f"no {condition} condition on {kind} {namespace}/{name}: {parents[0].conditions}"
+    return parents[0].conditions[condition]
 
 
 def problems_for(result: PlanResult, kind: str, namespace: Optional[str], name: str,
