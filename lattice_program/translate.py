@@ -280,15 +280,30 @@ class _Translator:
                                           f"{listener.name!r}", "warning", self._origin(ref)))
         self._accept(ref)
         tags = {**self.settings.tags, "lattice-gateway/gateway": naming.tag_value(ref.key)}
-        auth_policy = self.policies.auth_policy("Gateway", ref.namespace or "", name)
+        auth_type, auth_policy = self._auth(ref, "Gateway")
         return GatewaySpec(
             key=ref.key,
             service_network=ServiceNetworkSpec(name=naming.service_network_name(name), tags=tags,
                                                existing=None if provided else existing,
                                                provided_by=provided.key if provided else None,
-                                               auth_type="AWS_IAM" if auth_policy else "NONE", auth_policy=auth_policy),
+                                               auth_type=auth_type, auth_policy=auth_policy),
             access_logs=self.policies.access_logs("Gateway", ref.namespace or "", name),
         )
+
+    def _auth(self, ref: ObjectRef, kind: str) -> Tuple[str, Optional[str]]:
+        """(authType, auth policy) of a network or service.  An IAMAuthPolicy that was meant
+        for the object but is invalid fails closed: AWS_IAM with no policy denies every
+        request, where the AWS controller would leave the object open."""
+        policy = self.policies.auth_policy(kind, ref.namespace or "", ref.name)
+        if policy:
+            return "AWS_IAM", policy
+        invalid = [p for p in self.policies.invalid_policies(kind, ref.namespace or "", ref.name)
+                   if p.kind == "IAMAuthPolicy"]
+        if invalid:
+            self.book.problem(Problem(ref, "", f"{invalid[0]} is invalid, so access is denied to everyone (authType "
+                                      "AWS_IAM without a policy) until it is fixed", "warning", self._origin(ref)))
+            return "AWS_IAM", None
+        return "NONE", None
 
     def _accept(self, ref: ObjectRef) -> None:
         self.book.condition(ref, Condition("Accepted", "True", "Accepted", "handled by lattice-gateway"))
@@ -360,9 +375,8 @@ class _Translator:
         if joined and default is not None and default.override and default.name in self.networks:
             joined = [self.networks[default.name].key]  # the AWS controller's ENABLE_SERVICE_NETWORK_OVERRIDE
         associations = tuple(ServiceNetworkAssociationSpec(gateway=key, tags=dict(service.tags)) for key in joined)
-        auth_policy = self.policies.auth_policy(kind.name, meta.namespace or "", meta.name)
-        if auth_policy:
-            service = replace(service, auth_type="AWS_IAM", auth_policy=auth_policy)
+        auth_type, auth_policy = self._auth(ref, kind.name)
+        service = replace(service, auth_type=auth_type, auth_policy=auth_policy)
         spec = RouteSpec(key=ref.key, kind=kind.name, service=service, associations=associations,
                          listeners=listeners, target_groups=tuple(target_groups[k] for k in sorted(target_groups)),
                          access_logs=self.policies.access_logs(kind.name, meta.namespace or "", meta.name))

@@ -288,10 +288,14 @@ def test_conflicted_auth_policy_loses_to_the_older_one():
     assert policy_accepted(result, "IAMAuthPolicy", "new").reason == "Conflicted"
 
 
-def test_invalid_auth_policy_is_not_applied_and_says_so_on_the_policy():
+def test_invalid_auth_policy_fails_closed_and_says_so_on_the_policy():
+    """Row 30, deliberately stricter: the anchor leaves the service open when its auth
+    policy is broken; we deny everyone (AWS_IAM without a policy) until it is fixed."""
     result = plan_yaml(WORLD + auth_policy("broken", ref("HTTPRoute", "cart"), '{"Statement": ['))
     service = the_route(result, CART).service
-    assert (service.auth_type, service.auth_policy) == ("NONE", None)
+    assert (service.auth_type, service.auth_policy) == ("AWS_IAM", None)
+    warnings = problems_for(result, "HTTPRoute", "shop", "cart", severity="warning")
+    assert any("denied to everyone" in p.message for p in warnings)
     accepted = policy_accepted(result, "IAMAuthPolicy", "broken")
     assert (accepted.status, accepted.reason) == ("False", "Invalid")
     assert [p.field for p in problems_for(result, "IAMAuthPolicy", "shop", "broken")] == ["spec.policy"]
