@@ -1,9 +1,12 @@
 """Typed, frozen models of the Kubernetes objects we read.
 
-The subset of Gateway API v1 (GatewayClass, Gateway, HTTPRoute, ReferenceGrant) and of
-core/discovery (Service, EndpointSlice, Namespace) that the translator needs, with the
-constraints of the upstream CRD schemas (lengths, patterns, enums, list sizes) so that an
-object the API server would refuse is refused here too, with its field path.
+The subset of Gateway API v1 (GatewayClass, Gateway, HTTPRoute, GRPCRoute, TLSRoute,
+ReferenceGrant) and of core/discovery (Service, EndpointSlice, Namespace) that the
+translator needs, with the constraints of the upstream CRD schemas (lengths, patterns,
+enums, list sizes, integer types, and the simple CEL rules) so that an object the API
+server would refuse is refused here too, with its field path, and one it would store is
+read.  tests/test_crd_agreement.py holds us to that against the v1.5.0 CRDs and lists
+the few deliberate differences.
 
 Fields we cannot honour on VPC Lattice (filters, query-param matches, timeouts, …) are
 modelled all the same: the translator must see them to reject a route loudly instead of
@@ -12,6 +15,8 @@ silently ignoring them.  Fields we neither use nor need to reject are ignored.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Annotated, Any, Dict, List, Literal, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -28,14 +33,21 @@ HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+\-.^_\x60|~]+$"
 GROUP = r"^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 KIND = r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$"
 PROTOCOL = r"^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]+$"
+# The CRD's CEL rules (x-kubernetes-validations) on gRPC method matches.
+GRPC_SERVICE = re.compile(r"\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*", re.IGNORECASE)
+GRPC_METHOD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 ObjectName = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN)]
+# The name in a reference (parentRef, backendRef, gatewayClassName, ReferenceGrant "to"):
+# the CRDs bound its length only.  A name no object can have simply finds nothing.
+ReferenceName = Annotated[str, StringConstraints(min_length=1, max_length=253)]
 NamespaceName = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=DNS_LABEL)]
 SectionName = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN)]
 Hostname = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=HOSTNAME)]
 Group = Annotated[str, StringConstraints(max_length=253, pattern=GROUP)]
 Kind = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=KIND)]
-PortNumber = Annotated[int, Field(ge=1, le=65535)]
+# strict: the API server refuses "80" or true for an integer field; so do we.
+PortNumber = Annotated[int, Field(ge=1, le=65535, strict=True)]
 
 
 class _Model(BaseModel):
@@ -71,7 +83,7 @@ class ParentReference(_Model):
     group: Group = GATEWAY_GROUP
     kind: Kind = "Gateway"
     namespace: Optional[NamespaceName] = None
-    name: ObjectName
+    name: ReferenceName
     section_name: Optional[SectionName] = None
     port: Optional[PortNumber] = None
 
@@ -103,7 +115,7 @@ class GatewayClass(_Model):
 
 
 class RouteNamespaces(_Model):
-    from_: Literal["All", "Same", "Selector", "None"] = Field("Same", alias="from")
+    from_: Literal["All", "Same", "Selector"] = Field("Same", alias="from")
     selector: Optional[LabelSelector] = None
 
 
@@ -120,7 +132,8 @@ class AllowedRoutes(_Model):
 class GatewayTLSConfig(_Model):
     mode: Literal["Terminate", "Passthrough"] = "Terminate"
     certificate_refs: List[Dict[str, Any]] = Field(default_factory=list)
-    options: Dict[str, str] = Field(default_factory=dict)
+    options: Annotated[Dict[str, Annotated[str, StringConstraints(max_length=4096)]], Field(max_length=16)] = Field(
+        default_factory=dict)
 
 
 class Listener(_Model):
@@ -133,7 +146,7 @@ class Listener(_Model):
 
 
 class GatewaySpecModel(_Model):
-    gateway_class_name: ObjectName
+    gateway_class_name: ReferenceName
     listeners: Annotated[List[Listener], Field(min_length=1, max_length=64)]
     addresses: List[Dict[str, Any]] = Field(default_factory=list)
     infrastructure: Optional[Dict[str, Any]] = None
@@ -172,6 +185,9 @@ class HTTPPathMatch(_Model):
             for bad in ("//", "/./", "/../", "%2f", "%2F", "#"):
                 if bad in value:
                     raise ValueError(f"path {value!r} must not contain {bad!r}")
+            for bad in ("/..", "/."):
+                if value.endswith(bad):
+                    raise ValueError(f"path {value!r} must not end with {bad!r}")
         return value
 
 
@@ -183,7 +199,7 @@ class HTTPHeaderMatch(_Model):
 
 class HTTPQueryParamMatch(_Model):
     type: Literal["Exact", "RegularExpression"] = "Exact"
-    name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=HEADER_NAME)]
     value: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
@@ -200,10 +216,10 @@ class HTTPRouteMatch(_Model):
 class BackendRef(_Model):
     group: Group = ""
     kind: Kind = "Service"
-    name: ObjectName
+    name: ReferenceName
     namespace: Optional[NamespaceName] = None
     port: Optional[PortNumber] = Field(None, validate_default=True)
-    weight: Annotated[int, Field(ge=0, le=1_000_000)] = 1
+    weight: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] = 1
     filters: List[Dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("port")
@@ -229,7 +245,7 @@ class HTTPRouteRule(_Model):
 class HTTPRouteSpec(_Model):
     parent_refs: Annotated[List[ParentReference], Field(max_length=32)] = Field(default_factory=list)
     hostnames: Annotated[List[Hostname], Field(max_length=16)] = Field(default_factory=list)
-    rules: Annotated[List[HTTPRouteRule], Field(max_length=16)] = Field(
+    rules: Annotated[List[HTTPRouteRule], Field(min_length=1, max_length=16)] = Field(
         default_factory=lambda: [HTTPRouteRule()]
     )
 
@@ -261,8 +277,13 @@ class GRPCMethodMatch(_Model):
 
     @model_validator(mode="after")
     def _service_or_method(self) -> "GRPCMethodMatch":
-        if not self.service and not self.method:
+        if self.service is None and self.method is None:
             raise ValueError("one or both of 'service' and 'method' must be set")
+        if self.type == "Exact":
+            if self.service is not None and not GRPC_SERVICE.fullmatch(self.service):
+                raise ValueError(f"service {self.service!r} is not a gRPC service name (like helloworld.Greeter)")
+            if self.method is not None and not GRPC_METHOD.fullmatch(self.method):
+                raise ValueError(f"method {self.method!r} is not a gRPC method name (like SayHello)")
         return self
 
 
@@ -273,7 +294,7 @@ class GRPCRouteMatch(_Model):
 
 class GRPCRouteRule(_Model):
     name: Optional[SectionName] = None
-    matches: Annotated[List[GRPCRouteMatch], Field(max_length=8)] = Field(default_factory=list)
+    matches: Annotated[List[GRPCRouteMatch], Field(max_length=64)] = Field(default_factory=list)
     filters: List[Dict[str, Any]] = Field(default_factory=list)
     backend_refs: Annotated[List[BackendRef], Field(max_length=16)] = Field(default_factory=list)
     session_persistence: Optional[Dict[str, Any]] = None
@@ -287,6 +308,8 @@ class GRPCRouteSpec(_Model):
     @field_validator("rules")
     @classmethod
     def _unique_rule_names(cls, rules: List[GRPCRouteRule]) -> List[GRPCRouteRule]:
+        if sum(len(rule.matches) for rule in rules) > 128:
+            raise ValueError("the total number of matches across all rules must be at most 128")
         names = [rule.name for rule in rules if rule.name]
         if len(names) != len(set(names)):
             raise ValueError("rule names must be unique within a route")
@@ -313,6 +336,17 @@ class TLSRouteSpec(_Model):
     hostnames: Annotated[List[Hostname], Field(min_length=1, max_length=16)]
     rules: Annotated[List[TLSRouteRule], Field(min_length=1, max_length=1)]
 
+    @field_validator("hostnames")
+    @classmethod
+    def _no_ip_addresses(cls, hostnames: List[str]) -> List[str]:
+        for hostname in hostnames:
+            try:
+                ipaddress.ip_address(hostname)
+            except ValueError:
+                continue
+            raise ValueError(f"{hostname!r} is an IP address; TLSRoute hostnames must be DNS names")
+        return hostnames
+
 
 class TLSRoute(_Model):
     api_version: str
@@ -333,7 +367,7 @@ class ReferenceGrantFrom(_Model):
 class ReferenceGrantTo(_Model):
     group: Group
     kind: Kind
-    name: Optional[ObjectName] = None
+    name: Optional[ReferenceName] = None
 
 
 class ReferenceGrantSpec(_Model):
@@ -341,11 +375,16 @@ class ReferenceGrantSpec(_Model):
     to: Annotated[List[ReferenceGrantTo], Field(min_length=1, max_length=16)]
 
 
+def _grants_nothing() -> ReferenceGrantSpec:
+    # The CRD does not require spec; a ReferenceGrant without one is stored and allows nothing.
+    return ReferenceGrantSpec.model_construct(from_=[], to=[])
+
+
 class ReferenceGrant(_Model):
     api_version: str
     kind: Literal["ReferenceGrant"]
     metadata: ObjectMeta
-    spec: ReferenceGrantSpec
+    spec: ReferenceGrantSpec = Field(default_factory=_grants_nothing)
 
 
 # --- core and discovery ---------------------------------------------------------------
