@@ -150,6 +150,9 @@ class GatewaySpecModel(_Model):
     listeners: Annotated[List[Listener], Field(min_length=1, max_length=64)]
     addresses: List[Dict[str, Any]] = Field(default_factory=list)
     infrastructure: Optional[Dict[str, Any]] = None
+    # Read only to say that VPC Lattice cannot honour them.
+    tls: Optional[Dict[str, Any]] = None
+    allowed_listeners: Optional[Dict[str, Any]] = None
 
     @field_validator("listeners")
     @classmethod
@@ -242,6 +245,16 @@ class HTTPRouteRule(_Model):
     session_persistence: Optional[Dict[str, Any]] = None
 
 
+def _check_rules(rules: List[Any]) -> List[Any]:
+    """The CRDs' limits across a route's rules (HTTPRoute and GRPCRoute alike)."""
+    if sum(len(rule.matches) for rule in rules) > 128:
+        raise ValueError("the total number of matches across all rules must be at most 128")
+    names = [rule.name for rule in rules if rule.name]
+    if len(names) != len(set(names)):
+        raise ValueError("rule names must be unique within a route")
+    return rules
+
+
 class HTTPRouteSpec(_Model):
     parent_refs: Annotated[List[ParentReference], Field(max_length=32)] = Field(default_factory=list)
     hostnames: Annotated[List[Hostname], Field(max_length=16)] = Field(default_factory=list)
@@ -251,13 +264,8 @@ class HTTPRouteSpec(_Model):
 
     @field_validator("rules")
     @classmethod
-    def _rule_limits(cls, rules: List[HTTPRouteRule]) -> List[HTTPRouteRule]:
-        if sum(len(rule.matches) for rule in rules) > 128:
-            raise ValueError("the total number of matches across all rules must be at most 128")
-        names = [rule.name for rule in rules if rule.name]
-        if len(names) != len(set(names)):
-            raise ValueError("rule names must be unique within a route")
-        return rules
+    def _rule_limits(cls, rules: List[Any]) -> List[Any]:
+        return _check_rules(rules)
 
 
 class HTTPRoute(_Model):
@@ -307,13 +315,8 @@ class GRPCRouteSpec(_Model):
 
     @field_validator("rules")
     @classmethod
-    def _unique_rule_names(cls, rules: List[GRPCRouteRule]) -> List[GRPCRouteRule]:
-        if sum(len(rule.matches) for rule in rules) > 128:
-            raise ValueError("the total number of matches across all rules must be at most 128")
-        names = [rule.name for rule in rules if rule.name]
-        if len(names) != len(set(names)):
-            raise ValueError("rule names must be unique within a route")
-        return rules
+    def _rule_limits(cls, rules: List[Any]) -> List[Any]:
+        return _check_rules(rules)
 
 
 class GRPCRoute(_Model):

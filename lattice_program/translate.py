@@ -271,6 +271,13 @@ class _Translator:
             self.book.problem(Problem(ref, field_path, message, origin=self._origin(ref)))
             return None
         network_owner[name] = ref
+        for field_path, value, why in (("spec.tls", gateway.spec.tls, "VPC Lattice does not validate client certificates"),
+                                       ("spec.infrastructure", gateway.spec.infrastructure,
+                                        "VPC Lattice has no per-Gateway infrastructure to label or parameterise"),
+                                       ("spec.allowedListeners", gateway.spec.allowed_listeners,
+                                        "ListenerSets are not supported")):
+            if value:
+                self.book.problem(Problem(ref, field_path, f"{why}; the field is ignored", "warning", self._origin(ref)))
         for index, listener in enumerate(gateway.spec.listeners):
             if lattice_protocol(listener) is None:
                 mode = f" with TLS mode {listener.tls.mode}" if listener.tls else ""
