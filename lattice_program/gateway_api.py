@@ -66,10 +66,15 @@ class ObjectMeta(_Model):
     labels: Dict[str, str] = Field(default_factory=dict)
     annotations: Dict[str, str] = Field(default_factory=dict)
     creation_timestamp: Optional[str] = None
+    deletion_timestamp: Optional[str] = None
     generation: Optional[int] = None
     uid: Optional[str] = None
 
-    @field_validator("creation_timestamp", mode="before")
+    @property
+    def deleting(self) -> bool:
+        return self.deletion_timestamp is not None
+
+    @field_validator("creation_timestamp", "deletion_timestamp", mode="before")
     @classmethod
     def _timestamp_as_text(cls, value: Any) -> Any:
         # PyYAML turns an unquoted RFC 3339 timestamp into a datetime.

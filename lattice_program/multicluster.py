@@ -61,6 +61,10 @@ def export_groups(cluster: ClusterSettings, snapshot: Snapshot, book: StatusBook
     for (namespace, name), export in sorted(snapshot.service_exports.items()):
         ref = ObjectRef("ServiceExport", namespace, name, export.api_version, cluster.name)
         origin = snapshot.origins.get(ref, "")
+        if export.metadata.deleting:
+            book.problem(Problem(ref, "metadata.deletionTimestamp", "being deleted: its target groups are removed at "
+                                 "the next apply", "warning", origin))
+            continue
         if export.metadata.annotations.get(FEDERATION) != FEDERATION_VALUE:
             book.problem(Problem(ref, f"metadata.annotations[{FEDERATION}]", f"not set to {FEDERATION_VALUE!r}; the "
                                  "export is not federated with VPC Lattice and is ignored", "warning", origin))

@@ -133,6 +133,11 @@ def _message(detail: Dict[str, Any]) -> str:
     message = message.removeprefix("Value error, ")
     if detail["type"] == "missing":
         return "required field is missing; add it"
+    context = detail.get("ctx") or {}
+    if detail["type"] == "too_long" and "actual_length" in context:
+        return f"has {context['actual_length']} items; at most {context['max_length']} are allowed: remove some"
+    if detail["type"] == "too_short" and "actual_length" in context:
+        return f"has {context['actual_length']} items; at least {context['min_length']} are needed"
     if detail.get("input") is not None and detail["type"] not in ("model_type",):
         shown = repr(detail["input"])
         if len(shown) > 80:

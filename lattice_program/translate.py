@@ -136,7 +136,7 @@ class _Translator:
             self.policies = self.policy_indexes[cluster.name]
             routes.extend(outcome for kind, objects in self._routes_by_kind() for key in sorted(objects)
                           if (outcome := self._route(kind, objects[key], accepted[cluster.name], gateways)) is not None)
-        routes = self._within_network_quota(self._drop_conflicts(routes))
+        routes = self._within_network_quota(self._unique_domains(self._drop_conflicts(routes)))
         targets: Dict[str, Tuple[Target, ...]] = {g.target_group.key: g.targets for g in self.exported}
         for outcome in routes:
             targets.update(outcome.targets)
@@ -238,6 +238,10 @@ class _Translator:
                 continue
             if class_name not in classes:
                 continue
+            if gateway.metadata.deleting and not self._deletion_held(ref):
+                self.book.problem(Problem(ref, "metadata.deletionTimestamp", "being deleted: its service network is "
+                                          "removed at the next apply", "warning", self._origin(ref)))
+                continue
             draft = drafts.get(ref.key)
             if draft is None:
                 spec = self._gateway(ref, gateway, network_owner)
@@ -312,6 +316,18 @@ class _Translator:
             return "AWS_IAM", None
         return "NONE", None
 
+    def _deletion_held(self, ref: ObjectRef) -> bool:
+        """A Gateway being deleted keeps its network while routes of its cluster still name
+        it (as the AWS controller's finalizer does): deleting it first would cut them off."""
+        routes = [f"{kind.name} {ns}/{name}" for kind, objects in self._routes_by_kind()
+                  for (ns, name), route in sorted(objects.items()) if not route.metadata.deleting
+                  and any(p.kind == "Gateway" and p.name == ref.name and (p.namespace or ns) == ref.namespace
+                          for p in route.spec.parent_refs)]
+        if routes:
+            self.book.problem(Problem(ref, "metadata.deletionTimestamp", f"deletion held: {', '.join(routes[:3])} still "
+                                      "attach to it; remove them or their parentRefs first", "warning", self._origin(ref)))
+        return bool(routes)
+
     def _accept(self, ref: ObjectRef) -> None:
         self.book.condition(ref, Condition("Accepted", "True", "Accepted", "handled by lattice-gateway"))
         self.book.condition(ref, PENDING)
@@ -340,6 +356,10 @@ class _Translator:
                gateways: Sequence[Tuple[GatewaySpec, str]]) -> Optional[_RouteOutcome]:
         meta = route.metadata
         ref = ObjectRef(kind.name, meta.namespace, meta.name, route.api_version, self.cluster.name)
+        if meta.deleting:
+            self.book.problem(Problem(ref, "metadata.deletionTimestamp", "being deleted: its Lattice service is "
+                                      "removed at the next apply", "warning", self._origin(ref)))
+            return None
         identity = RouteIdentity(ref, kind.name, meta.namespace or "", route.spec.parent_refs, route.spec.hostnames,
                                  kind.protocols)
         attachments = attach(identity, gateways=self.snapshot.gateways, ours=accepted,
@@ -606,6 +626,27 @@ class _Translator:
             for _, name in names:
                 owner[name] = outcome.spec.key
             by_key[outcome.spec.key] = outcome.ref
+            kept.append(outcome)
+        return kept
+
+    def _unique_domains(self, routes: List[_RouteOutcome]) -> List[_RouteOutcome]:
+        """VPC Lattice refuses two services with one custom domain in a service network:
+        the route seen first keeps it, a later one is refused before apply."""
+        owners: Dict[Tuple[str, str], str] = {}
+        kept: List[_RouteOutcome] = []
+        for outcome in routes:
+            domain = outcome.spec.service.custom_domain_name
+            taken = [(network, owners[(network, domain)]) for network in (a.gateway for a in outcome.spec.associations)
+                     if domain and (network, domain) in owners]
+            if taken:
+                network, owner = taken[0]
+                self._reject(outcome.ref, [("spec.hostnames", f"custom domain {domain!r} is already served by {owner} "
+                                            f"in the service network of {network}; a service network takes each "
+                                            "custom domain once")])
+                continue
+            for association in outcome.spec.associations:
+                if domain:
+                    owners[(association.gateway, domain)] = outcome.spec.key
             kept.append(outcome)
         return kept
 

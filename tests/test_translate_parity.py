@@ -11,8 +11,8 @@ our behaviour and its docstring says why.  Differences that hold throughout:
 * names carry a hash of the full identity, so truncation cannot make two routes share
   one Lattice service;
 * a target group's port is the backendRef's Service port (the anchor hard-codes 80);
-* ServiceImport backends are not supported in this version, so the anchor's
-  ServiceImport backends are Services here.
+* the ServiceImport backends of the anchor's rule cases are Services here: these tests
+  are about rules; ServiceImport resolution has its own tests (test_multicluster.py).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def test_A1_no_matches_single_service_backend_is_catch_all_prefix():
 
 def test_A4_exact_and_prefix_two_rules():
     """A4: Exact /ver1 and PathPrefix /ver2 become two rules, the exact one first.
-    The second backend is a Service (ServiceImport is not supported in this version)."""
+    The second backend is a Service here (ServiceImports: test_multicluster.py)."""
     result = plan_yaml(route_with_rules("""\
   - matches: [{path: {type: Exact, value: /ver1}}]
     backendRefs: [{name: targetgroup1, port: 8080, weight: 10}]
