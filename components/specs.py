@@ -251,6 +251,8 @@ class LatticeModel:
     # Service networks with a lifetime of their own (ServiceNetwork objects, the default
     # network); Gateways and routes refer to them by key.
     service_networks: Tuple[GatewaySpec, ...] = ()
+    # Target groups outside the stack that routes forward to: key -> ARN.
+    external_target_groups: Mapping[str, str] = field(default_factory=dict)
 
     def routes(self) -> Tuple[RouteSpec, ...]:
         return tuple(r for gc in self.gateway_classes for r in gc.routes)

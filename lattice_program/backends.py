@@ -29,11 +29,17 @@ SLICE_ADDRESS_TYPE = {"IPV4": "IPv4", "IPV6": "IPv6"}
 @dataclass(frozen=True)
 class Resolved:
     """A backendRef that resolved to a target group.  ``owned``: the route creates the
-    group (False for a group another object, such as a ServiceExport, creates)."""
+    group (False for a group another object, such as a ServiceExport, creates).  A group
+    outside the stack has no spec, only its ARN."""
 
-    target_group: TargetGroupSpec
-    targets: Tuple[Target, ...]
+    target_group: Optional[TargetGroupSpec]
+    targets: Tuple[Target, ...] = ()
     owned: bool = True
+    external_arn: Optional[str] = None
+
+    @property
+    def key(self) -> str:
+        return self.target_group.key if self.target_group is not None else f"external/{self.external_arn}"
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ def merge_duplicates(entries: Sequence[Tuple[Resolved, int]]) -> List[Tuple[Reso
     """Two backendRefs to the same Service port in one rule share one target group."""
     merged: Dict[str, Tuple[Resolved, int]] = {}
     for resolved, weight in entries:
-        key = resolved.target_group.key
+        key = resolved.key
         if key in merged:
             merged[key] = (merged[key][0], merged[key][1] + weight)
         else:

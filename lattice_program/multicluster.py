@@ -146,8 +146,9 @@ def resolve_import(*, field: str, name: str, namespace: str, port: Optional[int]
                               f"{', '.join(sorted(filters))}; use one or the other")
         if not TARGET_GROUP_ARN.fullmatch(arn):
             return Unresolved("InvalidExternalTargetGroup", field, f"{arn!r} is not a VPC Lattice target group ARN")
-        return Unresolved("InvalidExternalTargetGroup", field, f"ServiceImport {namespace}/{name} names a target group "
-                          f"outside the stack ({arn}); forwarding to it is not supported yet, so this backend is dropped")
+        # A group someone else owns (another stack, another controller): forwarded to as is,
+        # never created, changed or deleted here.
+        return [(Resolved(None, owned=False, external_arn=arn), Fraction(1))]
     export_name = annotations.get(EXPORT_NAME, name)
     route_type = ROUTE_TYPE_OF_KIND[kind.name]
     found = [g for g in exports

@@ -56,8 +56,9 @@ def declare(model: LatticeModel) -> ProgramHandles:
     external_networks = {key: (n.service_network_identifier, n.service_network_arn) for key, n in networks.items()}
     service_exports = {spec.key: ServiceExport(spec.key, ServiceExportArgs(spec=spec)) for spec in model.exports}
     exported_ids = {key: group.id for export in service_exports.values() for key, group in export.target_groups.items()}
+    forwardable_ids = {**model.external_target_groups, **exported_ids}
     gateway_classes = {
-        spec.key: GatewayClass(spec.key, GatewayClassArgs(spec=spec, external_target_group_ids=exported_ids,
+        spec.key: GatewayClass(spec.key, GatewayClassArgs(spec=spec, external_target_group_ids=forwardable_ids,
                                                           external_service_networks=external_networks))
         for spec in model.gateway_classes
     }

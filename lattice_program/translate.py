@@ -106,6 +106,7 @@ class _Translator:
         self.policies: PolicyIndex = PolicyIndex()
         self.exported: List[ExportedGroup] = []
         self.networks: Dict[str, GatewaySpec] = {}  # networks with a lifetime of their own, by name
+        self.external_groups: Dict[str, str] = {}  # target groups outside the stack: key -> ARN
 
     def _in_cluster(self, cluster: ClusterSettings, snapshot: Snapshot) -> None:
         self.cluster, self.snapshot = cluster, snapshot
@@ -153,7 +154,8 @@ class _Translator:
             for name in sorted(classes)
         )
         export_specs = tuple(ServiceExportSpec(key, tuple(groups)) for key, groups in sorted(exports.items()))
-        return Translation(LatticeModel(class_specs, targets, export_specs, tuple(self.networks.values())), self.book)
+        return Translation(LatticeModel(class_specs, targets, export_specs, tuple(self.networks.values()),
+                                        dict(self.external_groups)), self.book)
 
     def _service_networks(self, vpc_owner: Dict[str, str]) -> Dict[str, GatewaySpec]:
         """Networks with a lifetime of their own, by name: ServiceNetwork objects (from any
@@ -473,9 +475,11 @@ class _Translator:
             forward = []
             for (resolved, _), weight in zip(live, converted.weights):
                 if resolved.owned:
-                    target_groups[resolved.target_group.key] = resolved.target_group
-                    targets[resolved.target_group.key] = resolved.targets
-                forward.append(WeightedTargetGroup(resolved.target_group.key, weight))
+                    target_groups[resolved.key] = resolved.target_group
+                    targets[resolved.key] = resolved.targets
+                if resolved.external_arn:
+                    self.external_groups[resolved.key] = resolved.external_arn
+                forward.append(WeightedTargetGroup(resolved.key, weight))
             actions[rule_index] = ForwardAction(tuple(forward))
         return actions, target_groups, targets, errors, unresolved
 

@@ -344,17 +344,28 @@ def test_row29_backend_port_narrows_the_import_to_that_exported_port():
     assert "port 82" in resolved.message
 
 
-def test_row29_target_group_arn_is_reported_and_the_backend_dropped():
-    """Row 29: forwarding to a target group outside the stack (``target-group-arn``) is
-    not supported yet: the backend is dropped and ``ResolvedRefs=False,
-    InvalidExternalTargetGroup`` says so; the rule answers 500."""
+def test_row29_target_group_arn_is_forwarded_to_and_never_owned():
+    """Row 29, mode 3: a ServiceImport naming a target group by ARN forwards to that group
+    as it is; the stack neither creates nor registers targets in it."""
     arn = "arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-0123456789abcdef0"
     result = plan_clusters({"east": WORLD + import_route(f"{{{AWS}/target-group-arn: '{arn}'}}")}, [EAST])
+    [rule] = rules_of(result)
+    assert [(entry.target_group, entry.weight) for entry in rule.action.target_groups] == [(f"external/{arn}", 1)]
+    assert result.model.external_target_groups == {f"external/{arn}": arn}
+    assert the_route(result).target_groups == ()
+    assert condition_of(result, "pay", "ResolvedRefs").status == "True"
+    plan = record_plan(result.model)
+    [planned_rule] = [r for r in plan if r.type == "aws:vpclattice/listenerRule:ListenerRule"]
+    assert planned_rule.inputs["action"]["forward"]["targetGroups"][0]["targetGroupIdentifier"] == arn
+    assert not [r for r in plan if r.type == "aws:vpclattice/targetGroup:TargetGroup"]
+
+
+def test_row29_malformed_target_group_arn_drops_the_backend():
+    result = plan_clusters({"east": WORLD + import_route(f"{{{AWS}/target-group-arn: 'tg-nope'}}")}, [EAST])
     [rule] = rules_of(result)
     assert rule.action == FixedResponseAction(500)
     resolved = condition_of(result, "pay", "ResolvedRefs")
     assert (resolved.status, resolved.reason) == ("False", "InvalidExternalTargetGroup")
-    assert arn in resolved.message
 
 
 # --- row 32 / B8: standalone ----------------------------------------------------------------------------
