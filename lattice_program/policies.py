@@ -49,7 +49,6 @@ TARGET_NOT_FOUND = "TargetNotFound"
 CONFLICTED = "Conflicted"
 
 AUTH_POLICY_MAX_BYTES = 10 * 1024  # Lattice quota "auth policy size: 10 KB", not adjustable
-AUTH_POLICY_API_MAX_CHARS = 36_864  # PutAuthPolicy.policy in the API model; the quota binds first
 
 CORE_GROUP = ""
 POLICY_TAG = "lattice-gateway/policy"
@@ -324,9 +323,8 @@ def _check_iam_auth_policy(policy: aws_crds.IAMAuthPolicy) -> List[_Finding]:
     size = len(normalised_auth_policy(policy.spec.policy).encode("utf-8"))
     if size > AUTH_POLICY_MAX_BYTES:
         return [_Finding(INVALID, "spec.policy", f"is {size:,} bytes even as compact JSON; VPC Lattice takes at most "
-                         f"10 KB ({AUTH_POLICY_MAX_BYTES:,} bytes) per auth policy (quota, not adjustable; the API "
-                         f"field's own limit of {AUTH_POLICY_API_MAX_CHARS:,} characters is not the one that binds): "
-                         "shorten the policy")]
+                         f"10 KB ({AUTH_POLICY_MAX_BYTES:,} bytes) per auth policy (quota, not adjustable, and lower "
+                         "than the API field's own limit): shorten the policy")]
     return []
 
 
