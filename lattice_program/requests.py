@@ -23,6 +23,8 @@ from components.specs import (
     TargetGroupSpec,
 )
 
+from .adoption import is_identifier
+
 PLACEHOLDER_SERVICE_NETWORK_ID = "sn-" + "0" * 17
 PLACEHOLDER_SERVICE_ID = "svc-" + "0" * 17
 PLACEHOLDER_LISTENER_ID = "listener-" + "0" * 17
@@ -36,8 +38,7 @@ Request = Tuple[str, str, Dict[str, Any]]
 def model_requests(model: LatticeModel) -> Iterator[Request]:
     for gateway in model.service_networks + model.gateways():
         yield from gateway_requests(gateway)
-    networks = {g.key: g.service_network.existing or PLACEHOLDER_SERVICE_NETWORK_ID
-                for g in model.service_networks + model.gateways()}
+    networks = {g.key: _network_identifier(g) for g in model.service_networks + model.gateways()}
     for route in model.routes():
         yield from route_requests(route, networks, model.targets)
     for export in model.exports:
@@ -48,7 +49,7 @@ def model_requests(model: LatticeModel) -> Iterator[Request]:
 
 def gateway_requests(gateway: GatewaySpec) -> Iterator[Request]:
     network = gateway.service_network
-    network_id = network.existing or PLACEHOLDER_SERVICE_NETWORK_ID
+    network_id = _network_identifier(gateway)
     if network.existing is None and network.provided_by is None:
         yield gateway.key, "CreateServiceNetwork", _with_tags({"name": network.name, "authType": network.auth_type}, network.tags)
     for association in gateway.vpc_associations:
@@ -156,3 +157,9 @@ def _with_tags(params: Dict[str, Any], tags) -> Dict[str, Any]:
         params["tags"] = dict(tags)
     return params
 
+
+def _network_identifier(gateway: GatewaySpec) -> str:
+    """An adopted network's ID or ARN as given; a placeholder for one we create, or one
+    adopted by name (resolved to its ARN only when the stack is applied)."""
+    existing = gateway.service_network.existing
+    return existing if existing and is_identifier(existing) else PLACEHOLDER_SERVICE_NETWORK_ID

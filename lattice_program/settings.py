@@ -31,8 +31,9 @@ class _Settings(BaseModel):
 
 
 class ServiceNetworkSettings(_Settings):
-    # ID (sn-…) or ARN of an existing service network to use instead of creating one.
-    existing: Optional[str] = None
+    # ID (sn-…), ARN or name of an existing service network to use instead of creating
+    # one; a name is looked up when the stack is applied.
+    existing: Optional[str] = Field(None, min_length=3, max_length=2048)
 
 
 class DefaultServiceNetworkSettings(_Settings):

@@ -13,6 +13,7 @@ from typing import Any, Dict, Optional, Sequence
 
 import pulumi
 
+from .adoption import AdoptionError, adopted_names, resolve_names
 from .pipeline import PlanResult, plan
 from .program import ProgramHandles, declare
 from .settings import CONFIG_NAMESPACE, ClusterSettings, SettingsError, StackSettings, settings_from_config
@@ -59,7 +60,19 @@ def run(project_dir: Path) -> ProgramHandles:
         raise pulumi.RunError(str(error)) from None
     result = plan(objects, settings, previous_outputs=previous_outputs())
     report(result)
-    return declare(result.model)
+    model = result.model
+    if adopted_names(model):
+        try:
+            model = resolve_names(model, _lattice_client())
+        except AdoptionError as error:
+            raise pulumi.RunError(str(error)) from None
+    return declare(model)
+
+
+def _lattice_client() -> Any:
+    import boto3
+
+    return boto3.client("vpc-lattice", region_name=pulumi.Config("aws").get("region"))
 
 
 def _read(project_dir: Path, cluster: ClusterSettings) -> Sequence[RawObject]:

@@ -39,6 +39,7 @@ from components.specs import (
 
 from . import gateway_api as k8s
 from . import annotations, naming, priorities, rules
+from .adoption import is_identifier
 from .attachment import HTTPS, Attachment, RouteIdentity, attach, lattice_protocol
 from .backends import BackendContext, Resolved, Unresolved, granted, merge_duplicates, resolve
 from .multicluster import IMPORT_GROUPS, ExportedGroup, export_groups, resolve_import
@@ -188,8 +189,7 @@ class _Translator:
 
     def _network_spec(self, ref: ObjectRef, name: str, object_annotations: Mapping[str, str], *,
                       from_settings: bool = False) -> Optional[GatewaySpec]:
-        adopt = self.settings.service_networks.get(name)
-        existing = adopt.existing if adopt else None
+        existing = self._adopted(ref, name)
         where = "lattice-gateway:defaultServiceNetwork.name" if from_settings else "metadata.name"
         if existing is None and not SERVICE_NETWORK_NAME.fullmatch(name):
             message = (f"{name!r} is not a valid service network name (3-63 of [a-z0-9-], no '--', no edge '-')")
@@ -258,8 +258,7 @@ class _Translator:
 
     def _gateway(self, ref: ObjectRef, gateway: k8s.Gateway, network_owner: Dict[str, ObjectRef]) -> Optional[GatewaySpec]:
         name = gateway.metadata.name
-        adopt = self.settings.service_networks.get(name)
-        existing = adopt.existing if adopt else None
+        existing = self._adopted(ref, name)
         provided = self.networks.get(name)
         reject = None
         if gateway.spec.addresses:
@@ -329,6 +328,16 @@ class _Translator:
             self.book.problem(Problem(ref, "metadata.deletionTimestamp", f"deletion held: {', '.join(routes[:3])} still "
                                       "attach to it; remove them or their parentRefs first", "warning", self._origin(ref)))
         return bool(routes)
+
+    def _adopted(self, ref: ObjectRef, name: str) -> Optional[str]:
+        """The existing network the stack settings adopt for this name, if any."""
+        adopt = self.settings.service_networks.get(name)
+        existing = adopt.existing if adopt else None
+        if existing and not is_identifier(existing):
+            self.book.problem(Problem(ref, f"lattice-gateway:serviceNetworks.{name}.existing",
+                                      f"adopts service network {existing!r} by name: looked up when the stack is "
+                                      "applied", "warning", self._origin(ref)))
+        return existing
 
     def _accept(self, ref: ObjectRef) -> None:
         self.book.condition(ref, Condition("Accepted", "True", "Accepted", "handled by lattice-gateway"))
