@@ -13,7 +13,10 @@ from typing import Any, Dict, Optional, Sequence
 
 import pulumi
 
+from components.specs import LatticeModel
+
 from .adoption import AdoptionError, adopted_names, resolve_names
+from .certificates import discover, needs_certificate
 from .pipeline import PlanResult, plan
 from .program import ProgramHandles, declare
 from .settings import CONFIG_NAMESPACE, ClusterSettings, SettingsError, StackSettings, settings_from_config
@@ -60,19 +63,28 @@ def run(project_dir: Path) -> ProgramHandles:
         raise pulumi.RunError(str(error)) from None
     result = plan(objects, settings, previous_outputs=previous_outputs())
     report(result)
-    model = result.model
+    return declare(_looked_up(result.model))
+
+
+def _looked_up(model: LatticeModel) -> LatticeModel:
+    """What only AWS can tell: networks adopted by name, ACM certificates for custom
+    domains.  Done here, once, so the translator stays pure and the plan offline."""
     if adopted_names(model):
         try:
-            model = resolve_names(model, _lattice_client())
+            model = resolve_names(model, _aws_client("vpc-lattice"))
         except AdoptionError as error:
             raise pulumi.RunError(str(error)) from None
-    return declare(model)
+    if any(needs_certificate(route) for route in model.routes()):
+        model, warnings = discover(model, _aws_client("acm"))
+        for warning in warnings:
+            pulumi.log.warn(warning)
+    return model
 
 
-def _lattice_client() -> Any:
+def _aws_client(service: str) -> Any:
     import boto3
 
-    return boto3.client("vpc-lattice", region_name=pulumi.Config("aws").get("region"))
+    return boto3.client(service, region_name=pulumi.Config("aws").get("region"))
 
 
 def _read(project_dir: Path, cluster: ClusterSettings) -> Sequence[RawObject]:

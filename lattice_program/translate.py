@@ -567,8 +567,9 @@ class _Translator:
                     if l.tls is not None and CERTIFICATE_ARN_OPTION in l.tls.options]
             certificate = arns[0] if arns else None
             if domain and certificate is None:
-                self.book.problem(Problem(ref, "spec.hostnames", f"HTTPS on custom domain {domain!r} needs a certificate: "
-                                          f"set tls.options[{CERTIFICATE_ARN_OPTION!r}] on the Gateway listener",
+                self.book.problem(Problem(ref, "spec.hostnames", f"HTTPS on custom domain {domain!r}: no "
+                                          f"tls.options[{CERTIFICATE_ARN_OPTION!r}] on the listener, so an ISSUED ACM "
+                                          "certificate for it is looked up when the stack is applied",
                                           "warning", self._origin(ref)))
         name = name_override or naming.service_name(ref.kind, ref.namespace or "", ref.name, domain)
         return ServiceSpec(name=name, custom_domain_name=domain, certificate_arn=certificate,

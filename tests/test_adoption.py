@@ -96,7 +96,7 @@ def test_pulumi_up_resolves_the_name_before_declaring(runtime, monkeypatch, tmp_
                                    "lattice-gateway:sources": '["world.yaml"]',
                                    "lattice-gateway:serviceNetworks": '{"edge": {"existing": "shared-network"}}'})
     lattice = client()
-    monkeypatch.setattr(stack_program, "_lattice_client", lambda: lattice)
+    monkeypatch.setattr(stack_program, "_aws_client", lambda service: lattice)
     try:
         with Stubber(lattice) as stub:
             stub.add_response("list_service_networks", {"items": [{"name": "shared-network", "arn": ARN}]}, {})
