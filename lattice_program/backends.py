@@ -97,8 +97,14 @@ def resolve(ref: k8s.BackendRef, field: str, ctx: BackendContext, snapshot: Snap
 
 def service_targets(snapshot: Snapshot, namespace: str, service: str, service_port: k8s.ServicePort,
                     address_type: str) -> Tuple[Target, ...]:
-    """The Service's endpoints that back ``service_port``, as targets."""
-    return _targets(snapshot.endpoint_slices.get((namespace, service), ()), service_port, address_type)
+    """The Service's endpoints that back ``service_port``, as targets (worked out once per
+    snapshot: every rule of every route naming the Service port asks again)."""
+    key = (namespace, service, service_port.name, service_port.port, address_type)
+    found = snapshot.targets_cache.get(key)
+    if found is None:
+        found = snapshot.targets_cache[key] = _targets(snapshot.endpoint_slices.get((namespace, service), ()),
+                                                       service_port, address_type)
+    return found
 
 
 def granted(snapshot: Snapshot, ctx: BackendContext, namespace: str, group: str, kind: str, name: str) -> bool:

@@ -45,6 +45,8 @@ class Snapshot:
     service_networks: Dict[str, aws_crds.ServiceNetwork] = field(default_factory=dict)
     service_imports: Dict[NamespacedName, aws_crds.ServiceImport] = field(default_factory=dict)
     origins: Dict[ObjectRef, str] = field(default_factory=dict)
+    # Targets per (namespace, Service, port name, port, address type), filled by backends.
+    targets_cache: Dict[Tuple[Any, ...], Tuple[Any, ...]] = field(default_factory=dict, repr=False)
 
     def namespace_labels(self, namespace: str) -> Dict[str, str]:
         """Labels of a namespace; the automatic name label when the object was not given."""

@@ -457,11 +457,15 @@ class _Translator:
         targets: Dict[str, Tuple[Target, ...]] = {}
         errors: List[Tuple[str, str]] = []
         unresolved: List[Unresolved] = []
+        resolved_before: Dict[Tuple[Any, ...], Any] = {}  # rules of a route often share backends
         for rule_index, rule in enumerate(route.spec.rules):
             entries: List[Tuple[Resolved, Fraction]] = []
             for backend_index, backend in enumerate(rule.backend_refs):
                 where = f"spec.rules[{rule_index}].backendRefs[{backend_index}]"
-                outcome = self._resolve(backend, where, kind, ctx)
+                same = (backend.group, backend.kind, backend.namespace, backend.name, backend.port, bool(backend.filters))
+                outcome = resolved_before.get(same) or self._resolve(backend, where, kind, ctx)
+                if not isinstance(outcome, Unresolved):
+                    resolved_before[same] = outcome  # an Unresolved names its own field: not shared
                 if isinstance(outcome, Unresolved):
                     if outcome.rejects_route:
                         errors.append((outcome.field, outcome.message))
