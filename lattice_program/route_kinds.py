@@ -12,7 +12,6 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from components.specs import HealthCheckSpec, HttpMatchSpec
 
-from . import gateway_api as k8s
 from . import rules
 from .attachment import HTTP, HTTPS, TLS_PASSTHROUGH
 

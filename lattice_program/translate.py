@@ -118,7 +118,6 @@ class _Translator:
         classes: set = set()
         network_owner: Dict[str, ObjectRef] = {}
         vpc_owner: Dict[str, str] = {}
-        self.exported: List[ExportedGroup] = []
         self.networks = self._service_networks(vpc_owner)
         for cluster, snapshot in self.clusters:
             self._in_cluster(cluster, snapshot)

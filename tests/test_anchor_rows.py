@@ -10,7 +10,6 @@ starts passing (and so fails the suite) the day the gap is closed.
 
 from __future__ import annotations
 
-import pytest
 
 from components.specs import FixedResponseAction
 from lattice_program.mock_plan import record_plan

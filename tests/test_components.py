@@ -37,6 +37,7 @@ from components.specs import (
     WeightedTargetGroup,
 )
 from lattice_program.program import declare
+from tests.pulumi_runtime import Registration
 
 SN = "aws:vpclattice/serviceNetwork:ServiceNetwork"
 VPC_ASSOC = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation"

@@ -614,14 +614,14 @@ def test_non_mapping_bodies_and_odd_scalars_are_problems_not_tracebacks():
 
 
 def test_one_port_with_two_protocols_across_parents_is_refused():
-    text = WORLD + f"""
+    text = WORLD + """
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
-metadata: {{name: secure, namespace: infra}}
+metadata: {name: secure, namespace: infra}
 spec:
   gatewayClassName: lattice
-  listeners: [{{name: tls, port: 80, protocol: HTTPS, tls: {{mode: Terminate}}}}]
+  listeners: [{name: tls, port: 80, protocol: HTTPS, tls: {mode: Terminate}}]
 """ + http_route("split-brain", "infra", """\
   parentRefs: [{name: edge, sectionName: same-only}, {name: secure}]
   rules: [{backendRefs: [{name: web, port: 80}]}]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import Optional
 
-import pytest
 
 from components.specs import AccessLogSpec, GatewaySpec, HealthCheckSpec, TargetGroupSpec
 from lattice_program.mock_plan import PlannedResource, record_plan

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import List
 
-import pytest
 
 from components.specs import (
     FixedResponseAction,
