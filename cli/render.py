@@ -30,6 +30,7 @@ SHORT_TYPES = {
     "aws:vpclattice/targetGroup:TargetGroup": "TargetGroup",
     "aws:vpclattice/authPolicy:AuthPolicy": "AuthPolicy",
     "aws:vpclattice/accessLogSubscription:AccessLogSubscription": "AccessLogSubscription",
+    "kubernetes:externaldns.k8s.io/v1alpha1:DNSEndpoint": "DNSEndpoint",
 }
 
 
@@ -115,6 +116,9 @@ def _label(resource: Mapping[str, Any], physical: Mapping[str, str]) -> str:
         detail = f" domain {inputs['customDomainName']}"
     elif short == "VpcAssociation":
         detail = f" {inputs.get('vpcIdentifier')}"
+    elif short == "DNSEndpoint":
+        endpoints = (inputs.get("spec") or {}).get("endpoints") or [{}]
+        detail = f" {endpoints[0].get('dnsName')} CNAME → the service's DNS name"
     elif short == "AccessLogSubscription":
         detail = f" → {inputs.get('destinationArn')}"
     elif short == "ServiceNetworkAssociation":

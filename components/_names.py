@@ -21,6 +21,7 @@ Service                          ``<route key>``
 ServiceNetworkServiceAssociation ``<route key>-><gateway key>``
 Listener                         ``<route key>/<listener key>``
 ListenerRule                     ``<route key>/<listener key>/<rule key>``
+DNSEndpoint (Kubernetes)         ``<route key>/dns``
 TargetGroup                      ``<target group key>``     (unique stack-wide: the
                                                              target sync keys on it)
 ===============================  ==========================================
@@ -69,3 +70,7 @@ def listener_rule(route_key: str, listener_key: str, rule_key: str) -> str:
 
 def target_group(target_group_key: str) -> str:
     return target_group_key
+
+
+def dns_endpoint(route_key: str) -> str:
+    return f"{route_key}/dns"

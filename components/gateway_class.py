@@ -28,6 +28,8 @@ class GatewayClassArgs:
     """Target group key -> ID of groups its routes may forward to without owning them."""
     external_service_networks: Mapping[str, Tuple[pulumi.Input[str], pulumi.Input[str]]] = field(default_factory=dict)
     """Key -> (ID, ARN) of service networks declared outside the class."""
+    kubernetes_providers: Mapping[str, pulumi.ProviderResource] = field(default_factory=dict)
+    """Cluster name -> provider for the Kubernetes objects its routes publish."""
 
 
 class GatewayClass(pulumi.ComponentResource):
@@ -62,7 +64,9 @@ class GatewayClass(pulumi.ComponentResource):
             route.key: Route(
                 route.key,
                 RouteArgs(spec=route, service_network_ids=service_network_ids,
-                          external_target_group_ids=args.external_target_group_ids),
+                          external_target_group_ids=args.external_target_group_ids,
+                          kubernetes_provider=args.kubernetes_providers.get(route.dns_endpoint.cluster)
+                          if route.dns_endpoint else None),
                 child,
             )
             for route in spec.routes

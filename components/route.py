@@ -47,6 +47,7 @@ from components import _names
 from components.target_group import declare_target_group
 from components.gateway import check_access_log_keys, declare_access_logs
 from components.specs import (
+    DnsEndpointSpec,
     Action,
     FixedResponseAction,
     HttpMatchSpec,
@@ -75,6 +76,8 @@ class RouteArgs:
     """Gateway key -> identifier (ID or ARN) of that Gateway's service network."""
     external_target_group_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Target group key -> ID of groups the route forwards to but does not own (exports)."""
+    kubernetes_provider: Optional[pulumi.ProviderResource] = None
+    """Where the DNSEndpoint goes (the route's cluster); None: the ambient kubeconfig."""
 
 
 class Route(pulumi.ComponentResource):
@@ -95,6 +98,7 @@ class Route(pulumi.ComponentResource):
     auth_policy: Optional[AuthPolicy]
     access_logs: Dict[str, AccessLogSubscription]
     dns_name: pulumi.Output[Optional[str]]
+    dns_endpoint: Optional[pulumi.CustomResource]
 
     def __init__(
         self, name: str, args: RouteArgs, opts: Optional[pulumi.ResourceOptions] = None
@@ -161,6 +165,9 @@ class Route(pulumi.ComponentResource):
         )
 
         self.dns_name = self.service.dns_entries.apply(_first_domain_name)
+        self.dns_endpoint = (None if spec.dns_endpoint is None
+                             else declare_dns_endpoint(spec.key, spec.dns_endpoint, self.dns_name,
+                                                       pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)))
         self.register_outputs(
             {
                 "serviceId": self.service.id,
@@ -272,6 +279,24 @@ def _rule_match(match: HttpMatchSpec) -> ListenerRuleMatchArgs:
             ]
             or None,
         )
+    )
+
+
+def declare_dns_endpoint(route_key: str, spec: DnsEndpointSpec, target: pulumi.Output[Optional[str]],
+                         opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """An ExternalDNS DNSEndpoint: CNAME from the custom domain to the service's DNS name
+    (the AWS controller's TTL of 300 s)."""
+    from pulumi_kubernetes.apiextensions import CustomResource  # only stacks that publish DNS load it
+
+    return CustomResource(
+        _names.dns_endpoint(route_key),
+        api_version="externaldns.k8s.io/v1alpha1",
+        kind="DNSEndpoint",
+        metadata={"name": spec.name, "namespace": spec.namespace,
+                  "labels": {"app.kubernetes.io/managed-by": "lattice-gateway"}},
+        spec={"endpoints": [{"dnsName": spec.hostname, "recordType": "CNAME", "recordTTL": spec.ttl,
+                             "targets": target.apply(lambda name: [name] if name else [])}]},
+        opts=opts,
     )
 
 

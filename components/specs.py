@@ -203,6 +203,18 @@ class ServiceNetworkAssociationSpec:
 
 
 @dataclass(frozen=True)
+class DnsEndpointSpec:
+    """An ExternalDNS DNSEndpoint in the route's cluster: CNAME from the custom domain to
+    the Lattice service's own DNS name."""
+
+    cluster: str
+    namespace: str
+    name: str
+    hostname: str
+    ttl: int = 300
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     """One route (HTTPRoute, …) as one Lattice service with everything under it."""
 
@@ -213,6 +225,7 @@ class RouteSpec:
     listeners: Tuple[ListenerSpec, ...] = ()
     target_groups: Tuple[TargetGroupSpec, ...] = ()
     access_logs: Tuple[AccessLogSpec, ...] = ()
+    dns_endpoint: Optional[DnsEndpointSpec] = None
 
 
 @dataclass(frozen=True)
@@ -253,6 +266,9 @@ class LatticeModel:
     service_networks: Tuple[GatewaySpec, ...] = ()
     # Target groups outside the stack that routes forward to: key -> ARN.
     external_target_groups: Mapping[str, str] = field(default_factory=dict)
+    # Kubeconfig context of each cluster the program writes to (DNSEndpoints); None for
+    # the ambient kubeconfig.
+    kubernetes_contexts: Mapping[str, Optional[str]] = field(default_factory=dict)
 
     def routes(self) -> Tuple[RouteSpec, ...]:
         return tuple(r for gc in self.gateway_classes for r in gc.routes)

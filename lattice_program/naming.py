@@ -75,6 +75,16 @@ def rule_name(key: str) -> str:
     return hashed_name(key, identity=key, max_length=RULE_NAME_MAX, reserved_prefix=RESERVED_PREFIXES["rule"])
 
 
+KUBERNETES_NAME_MAX = 253
+
+
+def kubernetes_name(text: str) -> str:
+    """A Kubernetes object name (DNS subdomain) from ``text``, hashed when too long."""
+    if len(text) <= KUBERNETES_NAME_MAX:
+        return text
+    return f"{text[:KUBERNETES_NAME_MAX - HASH_LENGTH - 1].rstrip('-.')}-{short_hash(text)}"
+
+
 TAG_VALUE_MAX = 256  # VPC Lattice tag values (API model)
 
 

@@ -127,7 +127,8 @@ def _without(model: LatticeModel, dropped: Set[str], book: StatusBook) -> Lattic
                    | {tg.key for e in exports for tg in e.target_groups})
     targets = {key: value for key, value in model.targets.items() if key in kept_groups}
     networks = tuple(n for n in model.service_networks if n.key not in dropped)
-    return LatticeModel(tuple(classes), targets, exports, networks, model.external_target_groups)
+    return LatticeModel(tuple(classes), targets, exports, networks, model.external_target_groups,
+                        model.kubernetes_contexts)
 
 
 def _forwarded_groups(route: RouteSpec) -> Set[str]:

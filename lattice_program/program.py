@@ -57,9 +57,11 @@ def declare(model: LatticeModel) -> ProgramHandles:
     service_exports = {spec.key: ServiceExport(spec.key, ServiceExportArgs(spec=spec)) for spec in model.exports}
     exported_ids = {key: group.id for export in service_exports.values() for key, group in export.target_groups.items()}
     forwardable_ids = {**model.external_target_groups, **exported_ids}
+    providers = _kubernetes_providers(model)
     gateway_classes = {
         spec.key: GatewayClass(spec.key, GatewayClassArgs(spec=spec, external_target_group_ids=forwardable_ids,
-                                                          external_service_networks=external_networks))
+                                                          external_service_networks=external_networks,
+                                                          kubernetes_providers=providers))
         for spec in model.gateway_classes
     }
 
@@ -89,6 +91,17 @@ def declare(model: LatticeModel) -> ProgramHandles:
     for key, value in exported.items():
         pulumi.export(key, value)
     return ProgramHandles(gateway_classes=gateway_classes, exports=exported, service_exports=service_exports)
+
+
+def _kubernetes_providers(model: LatticeModel) -> Dict[str, pulumi.ProviderResource]:
+    """One Kubernetes provider per cluster given by kubeconfig context (the ambient
+    kubeconfig needs none)."""
+    contexts = {cluster: context for cluster, context in model.kubernetes_contexts.items() if context}
+    if not contexts:
+        return {}
+    from pulumi_kubernetes import Provider
+
+    return {cluster: Provider(f"kubernetes/{cluster}", context=context) for cluster, context in sorted(contexts.items())}
 
 
 def rule_priorities(model: LatticeModel) -> Dict[str, Dict[str, int]]:

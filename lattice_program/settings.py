@@ -75,6 +75,9 @@ class StackSettings(_Settings):
     # Keyed by Gateway name (the service network's name).
     service_networks: Dict[str, ServiceNetworkSettings] = Field(default_factory=dict)
     default_service_network: Optional[DefaultServiceNetworkSettings] = None
+    # Publish each custom domain as an ExternalDNS DNSEndpoint (CNAME to the Lattice DNS
+    # name) in the route's cluster, as the AWS controller does when the CRD is installed.
+    external_dns: bool = False
     rules_per_listener: int = Field(10, ge=1, le=2000)  # Lattice quota, adjustable (default 10)
     listeners_per_service: int = Field(2, ge=1, le=100)  # Lattice quota, adjustable (default 2)
     services_per_service_network: int = Field(500, ge=1, le=100_000)  # Lattice quota, adjustable (default 500)

@@ -28,6 +28,7 @@ from components.specs import (
     RouteSpec,
     RuleSpec,
     ServiceNetworkAssociationSpec,
+    DnsEndpointSpec,
     ServiceExportSpec,
     ServiceNetworkSpec,
     ServiceSpec,
@@ -154,8 +155,10 @@ class _Translator:
             for name in sorted(classes)
         )
         export_specs = tuple(ServiceExportSpec(key, tuple(groups)) for key, groups in sorted(exports.items()))
+        contexts = {cluster.name: cluster.context for cluster, _ in self.clusters
+                    if any(o.spec.dns_endpoint and o.spec.dns_endpoint.cluster == cluster.name for o in routes)}
         return Translation(LatticeModel(class_specs, targets, export_specs, tuple(self.networks.values()),
-                                        dict(self.external_groups)), self.book)
+                                        dict(self.external_groups), contexts), self.book)
 
     def _service_networks(self, vpc_owner: Dict[str, str]) -> Dict[str, GatewaySpec]:
         """Networks with a lifetime of their own, by name: ServiceNetwork objects (from any
@@ -328,6 +331,15 @@ class _Translator:
                                       "attach to it; remove them or their parentRefs first", "warning", self._origin(ref)))
         return bool(routes)
 
+    def _dns_endpoint(self, ref: ObjectRef, service: ServiceSpec) -> Optional[DnsEndpointSpec]:
+        """With external DNS on, a custom domain gets a DNSEndpoint named like the AWS
+        controller's (``<route>-dns``; other kinds than HTTPRoute add theirs)."""
+        if not self.settings.external_dns or service.custom_domain_name is None:
+            return None
+        suffix = "dns" if ref.kind == "HTTPRoute" else f"{ref.kind.removesuffix('Route').lower()}-dns"
+        return DnsEndpointSpec(cluster=self.cluster.name, namespace=ref.namespace or "",
+                               name=naming.kubernetes_name(f"{ref.name}-{suffix}"), hostname=service.custom_domain_name)
+
     def _adopted(self, ref: ObjectRef, name: str) -> Optional[str]:
         """The existing network the stack settings adopt for this name, if any."""
         adopt = self.settings.service_networks.get(name)
@@ -416,7 +428,8 @@ class _Translator:
         service = replace(service, auth_type=auth_type, auth_policy=auth_policy)
         spec = RouteSpec(key=ref.key, kind=kind.name, service=service, associations=associations,
                          listeners=listeners, target_groups=tuple(target_groups[k] for k in sorted(target_groups)),
-                         access_logs=self.policies.access_logs(kind.name, meta.namespace or "", meta.name))
+                         access_logs=self.policies.access_logs(kind.name, meta.namespace or "", meta.name),
+                         dns_endpoint=self._dns_endpoint(ref, service))
         return _RouteOutcome(ref, spec, gateway_class, targets)
 
     def _match_items(self, ref: ObjectRef, kind: RouteKind, route: Any):
