@@ -157,3 +157,38 @@ def test_every_option_has_help(command):
     result = runner.invoke(app, command)
     assert result.exit_code == 0
     assert "--stack" in result.stdout
+
+
+def test_targets_sync_registers_the_planned_endpoints_into_the_stack_groups(monkeypatch):
+    """The whole command: stack outputs give the group IDs, the plan gives the members,
+    and every request goes through botocore's Stubber (checked against the API model)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from lattice_program import automation
+
+    v1, v2 = "tg-" + "1" * 17, "tg-" + "2" * 17
+    outputs = {"targetGroups": {"HTTPRoute/shop/checkout/backend/shop/checkout-v1:80": v1,
+                                "HTTPRoute/shop/checkout/backend/shop/checkout-v2:80": v2}}
+    monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
+    monkeypatch.setattr(automation, "read_stack_outputs", lambda target, **kw: outputs)
+    client = boto3.client("vpc-lattice", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: client)
+    with Stubber(client) as stub:
+        # v1 has one stale member and one of the two wanted; v2 is empty.
+        stub.add_response("list_targets", {"items": [{"id": "10.42.1.17", "port": 8080, "status": "HEALTHY"},
+                                                     {"id": "10.42.9.9", "port": 8080, "status": "HEALTHY"}]},
+                          {"targetGroupIdentifier": v1})
+        stub.add_response("register_targets", {"successful": [{"id": "10.42.2.31", "port": 8080}], "unsuccessful": []},
+                          {"targetGroupIdentifier": v1, "targets": [{"id": "10.42.2.31", "port": 8080}]})
+        stub.add_response("deregister_targets", {"successful": [{"id": "10.42.9.9", "port": 8080}], "unsuccessful": []},
+                          {"targetGroupIdentifier": v1, "targets": [{"id": "10.42.9.9", "port": 8080}]})
+        stub.add_response("list_targets", {"items": []}, {"targetGroupIdentifier": v2})
+        stub.add_response("register_targets", {"successful": [{"id": "10.42.4.5", "port": 8080}], "unsuccessful": []},
+                          {"targetGroupIdentifier": v2, "targets": [{"id": "10.42.4.5", "port": 8080}]})
+        result = runner.invoke(app, ["targets", "sync", "--stack", "dev", str(CHECKOUT), "--output", "json"])
+        stub.assert_no_pending_responses()
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is False and report["ok"] is True
+    assert len(report["results"]) == 2
