@@ -141,21 +141,21 @@ def sync_targets(
 
 
 def report_to_dict(report: SyncReport) -> dict:
-    """The report as plain JSON-ready data (for ``--output json``)."""
+    """The report as plain JSON-ready data (for ``--output json``), camelCase like the plan."""
     return {
-        "dry_run": report.dry_run,
+        "dryRun": report.dry_run,
         "ok": report.ok,
         "results": [
             {
-                "target_group_id": r.target_group_id,
+                "targetGroupId": r.target_group_id,
                 "registered": [_target_to_dict(t) for t in r.registered],
                 "deregistered": [_target_to_dict(t) for t in r.deregistered],
                 "unchanged": r.unchanged,
-                "draining_left_alone": [_target_to_dict(t) for t in r.draining_left_alone],
+                "drainingLeftAlone": [_target_to_dict(t) for t in r.draining_left_alone],
                 "failed": [
                     {**_target_to_dict(t), "reason": reason} for t, reason in r.failed
                 ],
-                "skipped_reason": r.skipped_reason,
+                "skippedReason": r.skipped_reason,
                 "error": r.error,
             }
             for r in report.results

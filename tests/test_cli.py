@@ -190,5 +190,5 @@ def test_targets_sync_registers_the_planned_endpoints_into_the_stack_groups(monk
         stub.assert_no_pending_responses()
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["dry_run"] is False and report["ok"] is True
+    assert report["dryRun"] is False and report["ok"] is True
     assert len(report["results"]) == 2

@@ -423,16 +423,16 @@ def test_report_to_dict_is_json_ready(client, stubber):
     report = sync_targets(client, {TG_A: None, TG_B: [Target("10.0.0.1", 80), bad]})
     data = json.loads(json.dumps(report_to_dict(report)))
 
-    assert data["dry_run"] is False and data["ok"] is False
+    assert data["dryRun"] is False and data["ok"] is False
     skipped, synced = data["results"]
     assert skipped == {
-        "target_group_id": TG_A,
+        "targetGroupId": TG_A,
         "registered": [],
         "deregistered": [],
         "unchanged": 0,
-        "draining_left_alone": [],
+        "drainingLeftAlone": [],
         "failed": [],
-        "skipped_reason": UNKNOWN_DESIRED_REASON,
+        "skippedReason": UNKNOWN_DESIRED_REASON,
         "error": None,
     }
     assert synced["registered"] == [{"id": "10.0.0.1", "port": 80}]
