@@ -192,3 +192,48 @@ def test_targets_sync_registers_the_planned_endpoints_into_the_stack_groups(monk
     report = json.loads(result.stdout)
     assert report["dryRun"] is False and report["ok"] is True
     assert len(report["results"]) == 2
+
+
+def test_up_hands_the_previous_outputs_to_the_program(monkeypatch):
+    """`latticectl up` reads the stack's outputs first and points the program at them, so
+    rule priorities already applied are kept (priorities.py)."""
+    from lattice_program import automation
+    from lattice_program.stack_program import PREVIOUS_OUTPUTS_ENV
+
+    previous = {"rulePriorities": {"HTTPRoute/shop/checkout/http-80": {"split": 700}}}
+    seen = {}
+
+    def run_operation(target, operation, **kwargs):
+        seen["operation"] = operation
+        seen["previous"] = json.loads(Path(target.env[PREVIOUS_OUTPUTS_ENV]).read_text())
+        return automation.OperationResult(operation=operation, stack=target.stack, summary={"same": 9, "update": 1},
+                                          outputs={}, stdout="")
+
+    monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
+    monkeypatch.setattr(automation, "read_stack_outputs", lambda target, **kw: previous)
+    monkeypatch.setattr(automation, "run_operation", run_operation)
+    result = runner.invoke(app, ["up", "--stack", "dev"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"operation": "up", "previous": previous}
+    assert "update 1" in result.stdout
+
+
+def test_up_on_a_new_stack_starts_without_previous_outputs(monkeypatch):
+    from lattice_program import automation
+    from lattice_program.stack_program import PREVIOUS_OUTPUTS_ENV
+
+    def not_found(target, **kw):
+        raise automation.StackNotFound(target.stack, work_dir=target.work_dir)
+
+    seen = {}
+
+    def run_operation(target, operation, **kwargs):
+        seen["previous"] = json.loads(Path(target.env[PREVIOUS_OUTPUTS_ENV]).read_text())
+        return automation.OperationResult(operation=operation, stack=target.stack, summary={}, outputs={}, stdout="")
+
+    monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
+    monkeypatch.setattr(automation, "read_stack_outputs", not_found)
+    monkeypatch.setattr(automation, "run_operation", run_operation)
+    result = runner.invoke(app, ["preview", "--stack", "fresh"])
+    assert result.exit_code == 0, result.output
+    assert seen["previous"] == {}
