@@ -165,6 +165,12 @@ def _print_objects(console: Console, objects: List[Mapping[str, Any]]) -> None:
         console.print(f"  {obj['kind']} {escape(name)}{escape(cluster)}")
         for condition in obj["conditions"]:
             console.print(f"    {_condition(condition)}")
+        for listener in obj.get("listeners", ()):
+            kinds = ", ".join(k["kind"] for k in listener["supportedKinds"]) or "no route kinds"
+            console.print(f"    listener {escape(listener['name'])}: {listener['attachedRoutes']} route(s), {kinds}")
+            for condition in listener["conditions"]:
+                if condition["status"] == "False":
+                    console.print(f"      {_condition(condition)}")
         for parent in obj["parents"]:
             ref = parent["parentRef"]
             section = f" ({ref['sectionName']})" if ref.get("sectionName") else ""

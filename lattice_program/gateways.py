@@ -20,8 +20,8 @@ from . import annotations
 from . import gateway_api as k8s
 from . import naming
 from .adoption import is_identifier
-from .attachment import lattice_protocol
-from .status import Condition, ObjectRef, Problem
+from .attachment import DEFAULT_KINDS, lattice_protocol
+from .status import Condition, ListenerStatus, ObjectRef, Problem
 
 SERVICE_NETWORK_NAME = re.compile(r"(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]{3,63}")
 PENDING = Condition("Programmed", "Unknown", "Pending", "planned; programmed once the stack is applied")
@@ -126,6 +126,7 @@ class GatewayTranslation:
             accepted[key] = draft is not None
             if draft is not None:
                 self._associate_vpc(ref, draft, vpc_owner)
+                self._listener_statuses(ref, gateway)
         return accepted
 
     def _gateway(self, ref: ObjectRef, gateway: k8s.Gateway, network_owner: Dict[str, ObjectRef]) -> Optional[GatewaySpec]:
@@ -210,6 +211,28 @@ class GatewayTranslation:
                                       f"adopts service network {existing!r} by name: looked up when the stack is "
                                       "applied", "warning", self._origin(ref)))
         return existing
+
+    def _listener_statuses(self, ref: ObjectRef, gateway: k8s.Gateway) -> None:
+        """Each listener's supported kinds and conditions; routes are counted later."""
+        status = self.book.status(ref)
+        for listener in gateway.spec.listeners:
+            entry = status.listeners[listener.name] = ListenerStatus(listener.name)
+            protocol = lattice_protocol(listener)
+            if protocol is None:
+                entry.conditions["Accepted"] = Condition("Accepted", "False", "UnsupportedProtocol",
+                                                         "VPC Lattice has no listener of this protocol")
+                continue
+            servable = DEFAULT_KINDS[protocol]
+            asked = ([k.kind for k in listener.allowed_routes.kinds if k.group == k8s.GATEWAY_GROUP]
+                     if listener.allowed_routes.kinds is not None else list(servable))
+            entry.supported_kinds = [kind for kind in asked if kind in servable]
+            invalid = [kind for kind in asked if kind not in servable]
+            entry.conditions["Accepted"] = Condition("Accepted", "True", "Accepted", "")
+            entry.conditions["ResolvedRefs"] = (
+                Condition("ResolvedRefs", "False", "InvalidRouteKinds",
+                          f"VPC Lattice serves only {', '.join(servable)} on a {protocol} listener; not {', '.join(invalid)}")
+                if invalid else Condition("ResolvedRefs", "True", "ResolvedRefs", ""))
+            entry.conditions["Programmed"] = PENDING
 
     def _accept(self, ref: ObjectRef) -> None:
         self.book.condition(ref, Condition("Accepted", "True", "Accepted", "handled by lattice-gateway"))

@@ -39,6 +39,12 @@ def _object(status: ObjectStatus) -> Dict[str, Any]:
         "conditions": _conditions(status.conditions.values()),
         "parents": [{"parentRef": parent.parent_ref, "conditions": _conditions(parent.conditions.values())}
                     for parent in status.parents],
+        "listeners": [{"name": listener.name,
+                       "supportedKinds": [{"group": "gateway.networking.k8s.io", "kind": kind}
+                                          for kind in listener.supported_kinds],
+                       "attachedRoutes": listener.attached_routes,
+                       "conditions": _conditions(listener.conditions.values())}
+                      for listener in status.listeners.values()],
     }
 
 

@@ -62,10 +62,21 @@ class ParentStatus:
 
 
 @dataclass
+class ListenerStatus:
+    """A Gateway listener's status: what it accepts and how many routes attach."""
+
+    name: str
+    supported_kinds: List[str] = field(default_factory=list)
+    attached_routes: int = 0
+    conditions: Dict[str, Condition] = field(default_factory=dict)
+
+
+@dataclass
 class ObjectStatus:
     ref: ObjectRef
     conditions: Dict[str, Condition] = field(default_factory=dict)
     parents: List[ParentStatus] = field(default_factory=list)
+    listeners: Dict[str, ListenerStatus] = field(default_factory=dict)  # Gateways only
 
 
 class StatusBook:

@@ -82,6 +82,7 @@ class _RouteOutcome:
     spec: RouteSpec
     gateway_class: str
     targets: Dict[str, Tuple[Target, ...]] = field(default_factory=dict)
+    attached: Tuple[Tuple[ObjectRef, Tuple[str, ...]], ...] = ()  # Gateway and the names of its listeners
 
 
 class _Translator(GatewayTranslation):
@@ -129,6 +130,11 @@ class _Translator(GatewayTranslation):
             routes.extend(outcome for kind, objects in self._routes_by_kind() for key in sorted(objects)
                           if (outcome := self._route(kind, objects[key], accepted[cluster.name], gateways)) is not None)
         routes = self._within_network_quota(self._unique_domains(self._drop_conflicts(routes)))
+        for outcome in routes:
+            for gateway, listener_names in outcome.attached:
+                listeners = self.book.status(gateway).listeners
+                for name in listener_names:
+                    listeners[name].attached_routes += 1
         targets: Dict[str, Tuple[Target, ...]] = {g.target_group.key: g.targets for g in self.exported}
         for outcome in routes:
             targets.update(outcome.targets)
@@ -221,7 +227,9 @@ class _Translator(GatewayTranslation):
                          listeners=listeners, target_groups=tuple(target_groups[k] for k in sorted(target_groups)),
                          access_logs=self.policies.access_logs(kind.name, meta.namespace or "", meta.name),
                          dns_endpoint=self._dns_endpoint(ref, service))
-        return _RouteOutcome(ref, spec, gateway_class, targets)
+        attached = tuple((ObjectRef("Gateway", a.gateway.metadata.namespace, a.gateway.metadata.name,
+                                    cluster=self.cluster.name), tuple(l.name for l in a.listeners)) for a in attachments)
+        return _RouteOutcome(ref, spec, gateway_class, targets, attached)
 
     def _match_items(self, ref: ObjectRef, kind: RouteKind, route: Any):
         items: List[rules.MatchItem] = []

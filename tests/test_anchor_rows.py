@@ -539,3 +539,42 @@ def test_row2_a_gateway_being_deleted_is_held_while_routes_attach():
     assert any("deletion held" in p.message for p in held.problems)
     gone = plan_yaml(world)
     assert gone.model.gateways() == ()
+
+
+LISTENER_WORLD = f"""
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: amazon-vpc-lattice}}
+spec: {{controllerName: {CONTROLLER}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw1, namespace: default}}
+spec:
+  gatewayClassName: amazon-vpc-lattice
+  listeners:
+  - {{name: http, port: 80, protocol: HTTP}}
+  - {{name: raw, port: 9000, protocol: TCP}}
+  - name: https
+    port: 443
+    protocol: HTTPS
+    tls: {{mode: Terminate}}
+    allowedRoutes:
+      kinds: [{{kind: HTTPRoute}}, {{kind: TLSRoute}}]
+"""
+
+
+def test_row2_listener_status_kinds_conditions_and_attached_routes():
+    """Row 2 (listener status): supportedKinds per protocol, InvalidRouteKinds for an
+    allowed kind Lattice cannot serve there, UnsupportedProtocol, and attachedRoutes
+    counting only routes that made it into the plan."""
+    refused = http_route("r2", TO_A, annotations="{application-networking.k8s.aws/service-name-override: svc-bad}")
+    result = plan_yaml(LISTENER_WORLD + SERVICES + http_route("r1", TO_A, parents="[{name: gw1}]")
+                       + refused.replace("sectionName: http", "sectionName: https"))
+    listeners = status_of(result, "Gateway", "default", "gw1").listeners
+    assert listeners["http"].supported_kinds == ["HTTPRoute"] and listeners["http"].attached_routes == 1
+    assert listeners["https"].supported_kinds == ["HTTPRoute"] and listeners["https"].attached_routes == 1
+    invalid = listeners["https"].conditions["ResolvedRefs"]
+    assert (invalid.status, invalid.reason) == ("False", "InvalidRouteKinds") and "TLSRoute" in invalid.message
+    assert listeners["raw"].conditions["Accepted"].reason == "UnsupportedProtocol"
+    assert listeners["raw"].attached_routes == 0
