@@ -84,7 +84,8 @@ def plan(
     result = make_plan(inputs.objects, settings)
     resources = record_plan(result.model, stack=stack or "plan")
     notes = inputs.notes + render.settings_notes(settings)
-    document = plan_document(resources, result.model, result.statuses, notes + list(result.problems))
+    document = plan_document(resources, result.model, result.statuses, notes + list(result.problems),
+                             controller_name=settings.controller_name)
     if output is OutputFormat.json:
         render.print_json(document)
     else:

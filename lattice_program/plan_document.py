@@ -11,24 +11,26 @@ from typing import Any, Dict, List, Sequence
 
 from components.specs import LatticeModel
 
+from .settings import CONTROLLER_NAME
 from .status import Condition, ObjectStatus, Problem
 
 FORMAT_VERSION = 1
 
 
 def plan_document(resources: Sequence[Any], model: LatticeModel, statuses: Sequence[ObjectStatus],
-                  problems: Sequence[Problem]) -> Dict[str, Any]:
+                  problems: Sequence[Problem], *, controller_name: str = CONTROLLER_NAME) -> Dict[str, Any]:
+    """``controller_name`` goes into each route parent status, as the spec asks."""
     return {
         "formatVersion": FORMAT_VERSION,
         "resources": [{"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in resources],
         "targets": [{"targetGroup": key, "id": target.id, "port": target.port}
                     for key in sorted(model.targets) for target in model.targets[key]],
-        "objects": [_object(status) for status in statuses],
+        "objects": [_object(status, controller_name) for status in statuses],
         "problems": [_problem(problem) for problem in problems],
     }
 
 
-def _object(status: ObjectStatus) -> Dict[str, Any]:
+def _object(status: ObjectStatus, controller_name: str) -> Dict[str, Any]:
     ref = status.ref
     return {
         "apiVersion": ref.api_version,
@@ -37,7 +39,8 @@ def _object(status: ObjectStatus) -> Dict[str, Any]:
         "name": ref.name,
         "cluster": ref.cluster,
         "conditions": _conditions(status.conditions.values()),
-        "parents": [{"parentRef": parent.parent_ref, "conditions": _conditions(parent.conditions.values())}
+        "parents": [{"parentRef": parent.parent_ref, "controllerName": controller_name,
+                     "conditions": _conditions(parent.conditions.values())}
                     for parent in status.parents],
         "listeners": [{"name": listener.name,
                        "supportedKinds": [{"group": "gateway.networking.k8s.io", "kind": kind}

@@ -46,6 +46,7 @@ def test_plan_checkout_example_json_contract():
     assert sorted((t["id"], t["port"]) for t in document["targets"]) == [
         ("10.42.1.17", 8080), ("10.42.2.31", 8080), ("10.42.4.5", 8080)]
     route = next(o for o in document["objects"] if o["kind"] == "HTTPRoute")
+    assert route["parents"][0]["controllerName"] == "application-networking.k8s.aws/gateway-api-controller"
     conditions = {c["type"]: c for c in route["parents"][0]["conditions"]}
     assert conditions["Accepted"]["status"] == "True"
     assert conditions["ResolvedRefs"]["status"] == "True"
