@@ -13,16 +13,11 @@ from lattice_program import stack_program
 from lattice_program.adoption import AdoptionError, adopted_names, is_identifier, resolve_names
 from lattice_program.mock_plan import record_plan
 from lattice_program.settings import ServiceNetworkSettings
-from tests.translate_helpers import assert_contract_clean, plan_yaml, problems_for
+from tests.translate_helpers import LATTICE_CLASS, assert_contract_clean, plan_yaml, problems_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ARN = "arn:aws:vpc-lattice:us-west-2:111122223333:servicenetwork/sn-0123456789abcdef0"
-WORLD = """
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: amazon-vpc-lattice}
-spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
----
+WORLD = LATTICE_CLASS + """---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: infra}

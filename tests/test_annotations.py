@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from lattice_program.annotations import parse_tags, read
-from tests.translate_helpers import condition_of, plan_yaml, problems_for, rules_of, the_route
+from tests.translate_helpers import LATTICE_CLASS, condition_of, plan_yaml, problems_for, rules_of, the_route
 
-WORLD = """
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: amazon-vpc-lattice}
-spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
----
+WORLD = LATTICE_CLASS + """---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata:

@@ -11,18 +11,13 @@ from botocore.stub import Stubber
 
 from lattice_program import stack_program
 from lattice_program.certificates import best_certificate, discover, needs_certificate
-from tests.translate_helpers import plan_yaml, problems_for, the_route
+from tests.translate_helpers import LATTICE_CLASS, plan_yaml, problems_for, the_route
 
 ROOT = Path(__file__).resolve().parent.parent
 EXACT = "arn:aws:acm:us-west-2:111122223333:certificate/11111111-1111-1111-1111-111111111111"
 WILDCARD = "arn:aws:acm:us-west-2:111122223333:certificate/22222222-2222-2222-2222-222222222222"
 NEWER_EXACT = "arn:aws:acm:us-west-2:111122223333:certificate/33333333-3333-3333-3333-333333333333"
-WORLD = """
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: amazon-vpc-lattice}
-spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
----
+WORLD = LATTICE_CLASS + """---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: shop}

@@ -10,15 +10,10 @@ from cli.main import app
 from lattice_program.mock_plan import record_plan
 from lattice_program.program import declare
 from lattice_program.settings import ClusterSettings
-from tests.translate_helpers import VPC, plan_clusters, plan_yaml, the_route
+from tests.translate_helpers import LATTICE_CLASS, VPC, plan_clusters, plan_yaml, the_route
 
 DNS_ENDPOINT = "kubernetes:externaldns.k8s.io/v1alpha1:DNSEndpoint"
-WORLD = """
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: amazon-vpc-lattice}
-spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
----
+WORLD = LATTICE_CLASS + """---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: shop}

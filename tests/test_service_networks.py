@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from lattice_program.mock_plan import record_plan
 from lattice_program.settings import DefaultServiceNetworkSettings, ServiceNetworkSettings
-from tests.translate_helpers import VPC, assert_contract_clean, plan_yaml, status_of, the_route
+from tests.translate_helpers import LATTICE_CLASS, VPC, assert_contract_clean, plan_yaml, status_of, the_route
 
-CLASS = """
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: amazon-vpc-lattice}
-spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
-"""
+CLASS = LATTICE_CLASS
 NETWORK = """
 ---
 apiVersion: application-networking.k8s.aws/v1alpha1

@@ -19,6 +19,13 @@ from lattice_program.status import Condition, ObjectStatus, ParentStatus, Proble
 
 VPC = "vpc-0123456789abcdef0"
 CONTROLLER = StackSettings().controller_name
+# The GatewayClass most tests start from.
+LATTICE_CLASS = f"""
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: amazon-vpc-lattice}}
+spec: {{controllerName: {CONTROLLER}}}
+"""
 
 
 def settings(**overrides: Any) -> StackSettings:
