@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import boto3
 import pulumi
@@ -15,7 +14,6 @@ from lattice_program.mock_plan import record_plan
 from lattice_program.settings import ServiceNetworkSettings
 from tests.translate_helpers import LATTICE_CLASS, assert_contract_clean, plan_yaml, problems_for
 
-ROOT = Path(__file__).resolve().parent.parent
 ARN = "arn:aws:vpc-lattice:us-west-2:111122223333:servicenetwork/sn-0123456789abcdef0"
 WORLD = LATTICE_CLASS + """---
 apiVersion: gateway.networking.k8s.io/v1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import boto3
 import pulumi
@@ -13,7 +12,6 @@ from lattice_program import stack_program
 from lattice_program.certificates import best_certificate, discover, needs_certificate
 from tests.translate_helpers import LATTICE_CLASS, plan_yaml, problems_for, the_route
 
-ROOT = Path(__file__).resolve().parent.parent
 EXACT = "arn:aws:acm:us-west-2:111122223333:certificate/11111111-1111-1111-1111-111111111111"
 WILDCARD = "arn:aws:acm:us-west-2:111122223333:certificate/22222222-2222-2222-2222-222222222222"
 NEWER_EXACT = "arn:aws:acm:us-west-2:111122223333:certificate/33333333-3333-3333-3333-333333333333"
