@@ -1,7 +1,7 @@
 """latticectl: plan offline, apply through the Automation API, sync targets.
 
-Exit codes: 0 done (a plan was computed even if some objects were rejected); 1 the
-operation failed; 2 unreadable input or bad usage; 3 the ``pulumi`` CLI is missing;
+Exit codes: 0 done (a plan was computed even if some objects were rejected, unless
+``plan --strict``); 1 the operation failed, or ``--strict`` and an object was refused; 2 unreadable input or bad usage; 3 the ``pulumi`` CLI is missing;
 4 the stack is locked by another update.
 
 Imports are deferred into the commands: ``latticectl --help`` must not load Pulumi,
@@ -66,6 +66,7 @@ def plan(
     cluster_name: ClusterOption = None,
     context: ContextOption = None,
     output: Annotated[OutputFormat, typer.Option("--output", "-o", help="tree for people, json for machines (docs/plan-format.md).")] = OutputFormat.tree,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any object is refused (for CI gates); the plan is still printed.")] = False,
     project_dir: ProjectDir = _default_project_dir(),
 ) -> None:
     """Show the VPC Lattice resources and targets the program would create. Offline: no AWS, no cluster, no Pulumi CLI."""
@@ -90,6 +91,8 @@ def plan(
         render.print_json(document)
     else:
         render.print_tree(document)
+    if strict and result.errors:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _operation(operation: str, stack: str, project_dir: Path, refresh: bool) -> None:

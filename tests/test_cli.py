@@ -238,3 +238,17 @@ def test_up_on_a_new_stack_starts_without_previous_outputs(monkeypatch):
     result = runner.invoke(app, ["preview", "--stack", "fresh"])
     assert result.exit_code == 0, result.output
     assert seen["previous"] == {}
+
+
+def test_strict_plan_exits_1_when_an_object_is_refused(tmp_path):
+    for source in CHECKOUT.glob("*.yaml"):
+        shutil.copy(source, tmp_path / source.name)
+    assert runner.invoke(app, ["plan", str(tmp_path), "--strict"]).exit_code == 0
+    (tmp_path / "bad.yaml").write_text(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: bad, namespace: shop}\n"
+        "spec:\n  parentRefs: [{name: storefront}]\n  rules:\n  - filters: [{type: RequestMirror}]\n"
+        "    backendRefs: [{name: checkout-v1, port: 80}]\n")
+    strict = runner.invoke(app, ["plan", str(tmp_path), "--strict", "--output", "json"])
+    assert strict.exit_code == 1
+    assert json.loads(strict.stdout)["resources"]  # the plan is still printed
+    assert runner.invoke(app, ["plan", str(tmp_path)]).exit_code == 0
