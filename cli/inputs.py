@@ -36,7 +36,12 @@ def load_settings(project_dir: Path, stack: Optional[str], **overrides: Any) -> 
             raise InputError(f"stack {stack!r} has no settings file {path}; create it (see stacks/Pulumi.dev.yaml)")
         values = read_stack_file(path)
     try:
-        return merged(settings_from_config(values), **overrides)
+        settings = settings_from_config(values)
+        given = sorted(k for k, v in overrides.items() if v is not None)
+        if settings.clusters and given:
+            raise InputError(f"stack {stack!r} lists its clusters in lattice-gateway:clusters; set "
+                             f"{', '.join(given)} there, per cluster, not on the command line")
+        return merged(settings, **overrides)
     except SettingsError as error:
         raise InputError(str(error)) from None
 

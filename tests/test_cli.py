@@ -252,3 +252,9 @@ def test_strict_plan_exits_1_when_an_object_is_refused(tmp_path):
     assert strict.exit_code == 1
     assert json.loads(strict.stdout)["resources"]  # the plan is still printed
     assert runner.invoke(app, ["plan", str(tmp_path)]).exit_code == 0
+
+
+def test_vpc_option_with_a_multi_cluster_stack_is_a_usage_error():
+    result = runner.invoke(app, ["plan", "--stack", "prod", "--vpc-id", "vpc-0a1b2c3d4e5f60789"])
+    assert result.exit_code == 2
+    assert "lattice-gateway:clusters" in result.stderr
