@@ -94,13 +94,10 @@ def enforce_contract(model: LatticeModel, book: StatusBook) -> LatticeModel:
         message = "; ".join(str(v) for v in found)
         book.problem(Problem(ref, "", f"the VPC Lattice API would refuse: {message}"))
         condition = Condition("Accepted", "False", "UnsupportedValue", f"the VPC Lattice API would refuse: {message}")
-        status = book.status(ref)
-        if status.parents:
-            for parent in status.parents:
-                if parent.conditions.get("Accepted") and parent.conditions["Accepted"].status == "True":
-                    parent.conditions["Accepted"] = condition
+        if book.status(ref).parents:  # a route
+            book.on_accepted_parents(ref, condition)
         else:
-            status.conditions["Accepted"] = condition
+            book.condition(ref, condition)
     return _without(model, set(violations), book)
 
 

@@ -110,6 +110,13 @@ class StatusBook:
         status.parents.append(created)
         return created
 
+    def on_accepted_parents(self, ref: ObjectRef, condition: Condition) -> None:
+        """Set ``condition`` on every parent status of ``ref`` whose ``Accepted`` is True."""
+        for parent in self.status(ref).parents:
+            accepted = parent.conditions.get("Accepted")
+            if accepted is not None and accepted.status == "True":
+                parent.conditions[condition.type] = condition
+
     def problem(self, problem: Problem) -> None:
         self.problems.append(problem)
         if problem.object is not None:

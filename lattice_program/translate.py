@@ -417,9 +417,7 @@ class _Translator(GatewayTranslation):
         for field_path, message in errors:
             self.book.problem(Problem(ref, field_path, message, origin=self._origin(ref)))
         summary = "; ".join(f"{f}: {m}" for f, m in errors)
-        for parent in self.book.status(ref).parents:
-            if parent.conditions.get("Accepted", Condition("", "False", "")).status == "True":
-                parent.conditions["Accepted"] = Condition("Accepted", "False", reason, summary)
+        self.book.on_accepted_parents(ref, Condition("Accepted", "False", reason, summary))
 
     def _resolved_refs(self, ref: ObjectRef, unresolved: Sequence[Unresolved]) -> None:
         if unresolved:
@@ -429,9 +427,7 @@ class _Translator(GatewayTranslation):
                 self.book.problem(Problem(ref, item.field, item.message, origin=self._origin(ref)))
         else:
             condition = Condition("ResolvedRefs", "True", "ResolvedRefs", "all backend references resolved")
-        for parent in self.book.status(ref).parents:
-            if parent.conditions.get("Accepted", Condition("", "False", "")).status == "True":
-                parent.conditions["ResolvedRefs"] = condition
+        self.book.on_accepted_parents(ref, condition)
 
     def _drop_conflicts(self, routes: List[_RouteOutcome]) -> List[_RouteOutcome]:
         """One route per identity across clusters (the earlier cluster wins), and no two
