@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from components.specs import LatticeModel, Target
+from lattice_program.outputs import TARGET_GROUPS
 from lattice_program.settings import SettingsError, StackSettings, merged, read_stack_file, settings_from_config
 from lattice_program.sources import RawObject, SourceError, load_paths
 from lattice_program.status import Problem
@@ -96,9 +97,7 @@ def desired_by_group_id(model: LatticeModel, outputs: Mapping[str, Any], *,
     Groups not created yet are returned separately.  When the read was incomplete every
     group's desired set is unknown (None), so the sync registers nothing and removes nothing.
     """
-    from lattice_program.program import TARGET_GROUPS_OUTPUT
-
-    ids = outputs.get(TARGET_GROUPS_OUTPUT) or {}
+    ids = outputs.get(TARGET_GROUPS) or {}
     desired: Dict[str, Optional[Sequence[Target]]] = {}
     missing: List[str] = []
     for key in sorted(model.targets):
@@ -112,14 +111,10 @@ def desired_by_group_id(model: LatticeModel, outputs: Mapping[str, Any], *,
 
 def aws_region(project_dir: Path, stack: str) -> Optional[str]:
     """The stack's ``aws:region`` config, if set (otherwise boto3's own resolution)."""
-    import yaml
-
-    path = _stack_file(project_dir, stack)
     try:
-        config = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}
-    except (OSError, yaml.YAMLError):
+        region = read_stack_file(_stack_file(project_dir, stack), "aws").get("region")
+    except SettingsError:
         return None
-    region = config.get("aws:region")
     return region if isinstance(region, str) else None
 
 

@@ -121,15 +121,15 @@ def settings_from_config(values: Mapping[str, Any]) -> StackSettings:
         raise SettingsError("invalid stack settings: " + "; ".join(details)) from error
 
 
-def read_stack_file(path: Path) -> Dict[str, Any]:
-    """Our namespace's config values from a ``Pulumi.<stack>.yaml`` file (secure values are
-    not ours to read and are left out)."""
+def read_stack_file(path: Path, namespace: str = CONFIG_NAMESPACE) -> Dict[str, Any]:
+    """One namespace's config values (ours by default) from a ``Pulumi.<stack>.yaml`` file,
+    keyed without the namespace."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
         raise SettingsError(f"{path}: cannot read stack settings: {error}") from error
     config = document.get("config") or {}
-    prefix = CONFIG_NAMESPACE + ":"
+    prefix = namespace + ":"
     return {key[len(prefix):]: value for key, value in config.items() if isinstance(key, str) and key.startswith(prefix)}
 
 
