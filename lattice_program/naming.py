@@ -78,11 +78,17 @@ def rule_name(key: str) -> str:
 KUBERNETES_NAME_MAX = 253
 
 
+def fit(text: str, max_length: int, *, strip: str = "") -> str:
+    """``text`` when it fits; else its start (less trailing ``strip`` characters) and a
+    hash of the whole, so two long texts sharing a start stay distinct."""
+    if len(text) <= max_length:
+        return text
+    return f"{text[:max_length - HASH_LENGTH - 1].rstrip(strip)}-{short_hash(text)}"
+
+
 def kubernetes_name(text: str) -> str:
     """A Kubernetes object name (DNS subdomain) from ``text``, hashed when too long."""
-    if len(text) <= KUBERNETES_NAME_MAX:
-        return text
-    return f"{text[:KUBERNETES_NAME_MAX - HASH_LENGTH - 1].rstrip('-.')}-{short_hash(text)}"
+    return fit(text, KUBERNETES_NAME_MAX, strip="-.")
 
 
 TAG_VALUE_MAX = 256  # VPC Lattice tag values (API model)
@@ -90,9 +96,7 @@ TAG_VALUE_MAX = 256  # VPC Lattice tag values (API model)
 
 def tag_value(text: str) -> str:
     """A tag value that fits; a long identity keeps its start and gains a hash of the whole."""
-    if len(text) <= TAG_VALUE_MAX:
-        return text
-    return f"{text[:TAG_VALUE_MAX - HASH_LENGTH - 1]}-{short_hash(text)}"
+    return fit(text, TAG_VALUE_MAX)
 
 
 def service_network_name(gateway_name: str) -> str:
