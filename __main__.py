@@ -2,6 +2,6 @@
 
 from pathlib import Path
 
-from lattice_program.stack_program import run
+from lattice_program.program.stack import run
 
 run(Path(__file__).resolve().parent)

@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Sequence
 
-from lattice_program.settings import StackSettings
+from lattice_program.vocabulary.settings import StackSettings
 
 GATEWAY_CLASS = "amazon-vpc-lattice"
 CONTROLLER_NAME = "application-networking.k8s.aws/gateway-api-controller"

@@ -32,10 +32,13 @@ import yaml  # noqa: E402
 
 from bench.generate import DEFAULT_SEED, fleet_settings, write_fleet  # noqa: E402
 from components.specs import LatticeModel  # noqa: E402
-from lattice_program import pipeline, snapshot, translate  # noqa: E402
-from lattice_program.settings import StackSettings  # noqa: E402
-from lattice_program.sources import RawObject, load_paths  # noqa: E402
-from lattice_program.status import Problem  # noqa: E402
+from lattice_program.contract import pipeline  # noqa: E402
+from lattice_program.contract.probes import API_PROBES  # noqa: E402
+from lattice_program.sources import snapshot  # noqa: E402
+from lattice_program.translate import translator  # noqa: E402
+from lattice_program.vocabulary.settings import StackSettings  # noqa: E402
+from lattice_program.sources.files import RawObject, load_paths  # noqa: E402
+from lattice_program.vocabulary.status import Problem  # noqa: E402
 
 FLOOR_RATIO_GOAL = 2.0
 GROWTH_GOAL = 12.0
@@ -125,7 +128,7 @@ def _plan_stages(raw: List[RawObject], settings: StackSettings, routes: int, tim
     times["parse into models"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    translation = translate.translate({cluster: parsed.snapshot}, settings)
+    translation = translator.translate({cluster: parsed.snapshot}, settings, contract=API_PROBES)
     times["translate"] = time.perf_counter() - start
 
     start = time.perf_counter()

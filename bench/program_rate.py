@@ -39,10 +39,10 @@ from pulumi_aws import vpclattice  # noqa: E402
 
 from bench.generate import DEFAULT_SEED, fleet_settings, fleet_yaml  # noqa: E402
 from components.specs import LatticeModel  # noqa: E402
-from lattice_program import mock_plan  # noqa: E402
-from lattice_program.pipeline import plan  # noqa: E402
-from lattice_program.program import declare  # noqa: E402
-from lattice_program.sources import load_text  # noqa: E402
+from lattice_program.program import mock_plan  # noqa: E402
+from lattice_program.contract.pipeline import plan  # noqa: E402
+from lattice_program.program.declare import declare  # noqa: E402
+from lattice_program.sources.files import load_text  # noqa: E402
 
 RATIO_GOAL = 1.3
 PROJECT, STACK = "lattice-gateway", "bench"

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from components.specs import LatticeModel, Target
-from lattice_program.outputs import TARGET_GROUPS
-from lattice_program.settings import SettingsError, StackSettings, merged, read_stack_file, settings_from_config
-from lattice_program.sources import RawObject, SourceError, load_paths
-from lattice_program.status import Problem
+from lattice_program.vocabulary.outputs import TARGET_GROUPS
+from lattice_program.vocabulary.settings import SettingsError, StackSettings, merged, read_stack_file, settings_from_config
+from lattice_program.sources.files import RawObject, SourceError, load_paths
+from lattice_program.vocabulary.status import Problem
 
 
 class InputError(Exception):
@@ -79,7 +79,7 @@ def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings
 
 
 def _read_cluster(context: str, cluster_name: str):
-    from lattice_program.cluster_source import ClusterUnavailable, read_cluster
+    from lattice_program.sources.cluster import ClusterUnavailable, read_cluster
 
     try:
         read = read_cluster(context=context, cluster_name=cluster_name)
@@ -119,7 +119,7 @@ def aws_region(project_dir: Path, stack: str) -> Optional[str]:
 
 
 def _stack_file(project_dir: Path, stack: str) -> Path:
-    from lattice_program.automation import AutomationError, stack_config_path
+    from lattice_program.engine.automation import AutomationError, stack_config_path
 
     try:
         return stack_config_path(project_dir, stack)

@@ -70,9 +70,9 @@ def plan(
     project_dir: ProjectDir = _default_project_dir(),
 ) -> None:
     """Show the VPC Lattice resources and targets the program would create. Offline: no AWS, no cluster, no Pulumi CLI."""
-    from lattice_program.mock_plan import record_plan
-    from lattice_program.pipeline import plan as make_plan
-    from lattice_program.plan_document import plan_document
+    from lattice_program.program.mock_plan import record_plan
+    from lattice_program.contract.pipeline import plan as make_plan
+    from lattice_program.program.plan_document import plan_document
 
     from . import render
     from .inputs import InputError, load_inputs, load_settings
@@ -99,8 +99,8 @@ def _operation(operation: str, stack: str, project_dir: Path, refresh: bool) -> 
     import json
     import tempfile
 
-    from lattice_program import automation
-    from lattice_program.stack_program import PREVIOUS_OUTPUTS_ENV
+    from lattice_program.engine import automation
+    from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV
 
     try:
         automation.find_pulumi()
@@ -161,9 +161,9 @@ def targets_sync(
     project_dir: ProjectDir = _default_project_dir(),
 ) -> None:
     """Register each target group's endpoints with VPC Lattice: ListTargets, then Register/DeregisterTargets."""
-    from lattice_program import automation
-    from lattice_program.pipeline import plan as make_plan
-    from lattice_program.target_sync import report_to_dict, sync_targets
+    from lattice_program.engine import automation
+    from lattice_program.contract.pipeline import plan as make_plan
+    from lattice_program.engine.targets import report_to_dict, sync_targets
 
     from . import render
     from .inputs import InputError, aws_region, desired_by_group_id, load_inputs, load_settings

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from lattice_program.settings import StackSettings
-from lattice_program.status import Problem
+from lattice_program.vocabulary.settings import StackSettings
+from lattice_program.vocabulary.status import Problem
 
 RULE_TYPE = "aws:vpclattice/listenerRule:ListenerRule"
 SHORT_TYPES = {

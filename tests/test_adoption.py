@@ -8,10 +8,11 @@ import pulumi
 import pytest
 from botocore.stub import Stubber
 
-from lattice_program import stack_program
-from lattice_program.adoption import AdoptionError, adopted_names, is_identifier, resolve_names
-from lattice_program.mock_plan import record_plan
-from lattice_program.settings import ServiceNetworkSettings
+from lattice_program.program import stack
+from lattice_program.program.adoption import AdoptionError, adopted_names, resolve_names
+from lattice_program.translate.naming import is_identifier
+from lattice_program.program.mock_plan import record_plan
+from lattice_program.vocabulary.settings import ServiceNetworkSettings
 from tests.translate_helpers import LATTICE_CLASS, assert_contract_clean, plan_yaml, problems_for
 
 ARN = "arn:aws:vpc-lattice:us-west-2:111122223333:servicenetwork/sn-0123456789abcdef0"
@@ -89,11 +90,11 @@ def test_pulumi_up_resolves_the_name_before_declaring(runtime, monkeypatch, tmp_
                                    "lattice-gateway:sources": '["world.yaml"]',
                                    "lattice-gateway:serviceNetworks": '{"edge": {"existing": "shared-network"}}'})
     lattice = client()
-    monkeypatch.setattr(stack_program, "_aws_client", lambda service: lattice)
+    monkeypatch.setattr(stack, "_aws_client", lambda service: lattice)
     try:
         with Stubber(lattice) as stub:
             stub.add_response("list_service_networks", {"items": [{"name": "shared-network", "arn": ARN}]}, {})
-            stack_program.run(tmp_path)
+            stack.run(tmp_path)
         associations = runtime.settle().of_type(
             "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation")
         assert [a.inputs["serviceNetworkIdentifier"] for a in associations.values()] == [ARN]

@@ -32,9 +32,9 @@ from components.specs import (
     TargetGroupSpec,
     WeightedTargetGroup,
 )
-from lattice_program.pipeline import PlanResult, plan
-from lattice_program.settings import StackSettings
-from lattice_program.sources import load_paths
+from lattice_program.contract.pipeline import PlanResult, plan
+from lattice_program.vocabulary.settings import StackSettings
+from lattice_program.sources.files import load_paths
 from tests.translate_helpers import (
     assert_contract_clean,
     forwarded,

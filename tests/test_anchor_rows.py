@@ -12,9 +12,9 @@ from __future__ import annotations
 
 
 from components.specs import FixedResponseAction
-from lattice_program.mock_plan import record_plan
-from lattice_program.program import declare, rule_priorities
-from lattice_program.settings import ClusterSettings, DefaultServiceNetworkSettings
+from lattice_program.program.mock_plan import record_plan
+from lattice_program.program.declare import declare, rule_priorities
+from lattice_program.vocabulary.settings import ClusterSettings, DefaultServiceNetworkSettings
 
 from translate_helpers import (
     CONTROLLER,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lattice_program.annotations import parse_tags, read
+from lattice_program.translate.annotations import parse_tags, read
 from tests.translate_helpers import LATTICE_CLASS, condition_of, plan_yaml, problems_for, rules_of, the_route
 
 WORLD = LATTICE_CLASS + """---

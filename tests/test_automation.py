@@ -1,4 +1,4 @@
-"""Tests for lattice_program.automation, the Automation API driver.
+"""Tests for lattice_program.engine.automation, the Automation API driver.
 
 The pulumi binary is not available here, so ``FakePulumiCLI`` stands in for it at the
 seam the Automation API offers: a ``PulumiCommand`` subclass overriding ``run()``.  It
@@ -28,8 +28,8 @@ from pulumi.automation.errors import create_command_error
 from pulumi.runtime.proto import events_pb2, events_pb2_grpc
 from semver import VersionInfo
 
-from lattice_program import automation
-from lattice_program.automation import (
+from lattice_program.engine import automation
+from lattice_program.engine.automation import (
     PULUMI_MISSING_EXIT_CODE,
     STACK_LOCKED_EXIT_CODE,
     AutomationError,

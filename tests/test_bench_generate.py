@@ -17,9 +17,9 @@ from bench.generate import (
     namespace_of,
     write_fleet,
 )
-from lattice_program.pipeline import plan
-from lattice_program.settings import StackSettings
-from lattice_program.sources import load_paths, load_text
+from lattice_program.contract.pipeline import plan
+from lattice_program.vocabulary.settings import StackSettings
+from lattice_program.sources.files import load_paths, load_text
 
 
 def test_same_size_and_seed_give_the_same_yaml_and_another_seed_does_not():

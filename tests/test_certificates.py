@@ -8,8 +8,8 @@ import boto3
 import pulumi
 from botocore.stub import Stubber
 
-from lattice_program import stack_program
-from lattice_program.certificates import best_certificate, discover, needs_certificate
+from lattice_program.program import stack
+from lattice_program.program.certificates import best_certificate, discover, needs_certificate
 from tests.translate_helpers import LATTICE_CLASS, plan_yaml, problems_for, the_route
 
 EXACT = "arn:aws:acm:us-west-2:111122223333:certificate/11111111-1111-1111-1111-111111111111"
@@ -105,13 +105,13 @@ def test_pulumi_up_sends_the_discovered_certificate(runtime, monkeypatch, tmp_pa
     pulumi.runtime.set_all_config({"lattice-gateway:vpcId": "vpc-0a1b2c3d4e5f60789",
                                    "lattice-gateway:sources": '["world.yaml"]'})
     acm = acm_client()
-    monkeypatch.setattr(stack_program, "_aws_client", lambda service: acm)
+    monkeypatch.setattr(stack, "_aws_client", lambda service: acm)
     try:
         with Stubber(acm) as stub:
             stub.add_response("list_certificates",
                               {"CertificateSummaryList": [summary(WILDCARD, "*.shop.example.com", at(2))]},
                               {"CertificateStatuses": ["ISSUED"]})
-            stack_program.run(tmp_path)
+            stack.run(tmp_path)
         [service] = runtime.settle().of_type("aws:vpclattice/service:Service").values()
         assert service.inputs["certificateArn"] == WILDCARD
         assert service.inputs["customDomainName"] == "cart.shop.example.com"

@@ -146,7 +146,7 @@ def test_up_without_pulumi_says_how_to_install_and_exits_3(monkeypatch, tmp_path
 def test_help_does_not_import_pulumi_or_botocore():
     code = ("import sys\nfrom typer.testing import CliRunner\nfrom cli.main import app\n"
             "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0, r.output\n"
-            "heavy = sorted(m for m in ('pulumi', 'pulumi_aws', 'botocore', 'lattice_program.translate') if m in sys.modules)\n"
+            "heavy = sorted(m for m in ('pulumi', 'pulumi_aws', 'botocore', 'lattice_program.translate.translator') if m in sys.modules)\n"
             "print(','.join(heavy))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -166,7 +166,7 @@ def test_targets_sync_registers_the_planned_endpoints_into_the_stack_groups(monk
     import boto3
     from botocore.stub import Stubber
 
-    from lattice_program import automation
+    from lattice_program.engine import automation
 
     v1, v2 = "tg-" + "1" * 17, "tg-" + "2" * 17
     outputs = {"targetGroups": {"HTTPRoute/shop/checkout/backend/shop/checkout-v1:80": v1,
@@ -198,8 +198,8 @@ def test_targets_sync_registers_the_planned_endpoints_into_the_stack_groups(monk
 def test_up_hands_the_previous_outputs_to_the_program(monkeypatch):
     """`latticectl up` reads the stack's outputs first and points the program at them, so
     rule priorities already applied are kept (priorities.py)."""
-    from lattice_program import automation
-    from lattice_program.stack_program import PREVIOUS_OUTPUTS_ENV
+    from lattice_program.engine import automation
+    from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV
 
     previous = {"rulePriorities": {"HTTPRoute/shop/checkout/http-80": {"split": 700}}}
     seen = {}
@@ -220,8 +220,8 @@ def test_up_hands_the_previous_outputs_to_the_program(monkeypatch):
 
 
 def test_up_on_a_new_stack_starts_without_previous_outputs(monkeypatch):
-    from lattice_program import automation
-    from lattice_program.stack_program import PREVIOUS_OUTPUTS_ENV
+    from lattice_program.engine import automation
+    from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV
 
     def not_found(target, **kw):
         raise automation.StackNotFound(target.stack, work_dir=target.work_dir)

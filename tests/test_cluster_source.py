@@ -17,7 +17,7 @@ from kube_double import (
     KubeDouble,
     RecordedRequest,
 )
-from lattice_program.cluster_source import (
+from lattice_program.sources.cluster import (
     GATEWAY_API_INSTALL_HINT,
     KINDS,
     SERVICE,
@@ -25,8 +25,8 @@ from lattice_program.cluster_source import (
     list_kind,
     read_cluster,
 )
-from lattice_program.pipeline import plan
-from lattice_program.settings import StackSettings
+from lattice_program.contract.pipeline import plan
+from lattice_program.vocabulary.settings import StackSettings
 
 CONTROLLER = "application-networking.k8s.aws/gateway-api-controller"
 

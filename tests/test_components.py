@@ -36,7 +36,7 @@ from components.specs import (
     VpcAssociationSpec,
     WeightedTargetGroup,
 )
-from lattice_program.program import declare
+from lattice_program.program.declare import declare
 from tests.pulumi_runtime import Registration
 
 SN = "aws:vpclattice/serviceNetwork:ServiceNetwork"

@@ -20,7 +20,7 @@ from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lattice_program.contract import (
+from lattice_program.contract.check import (
     ContractViolation,
     RequestContract,
     _vpc_lattice,
@@ -560,7 +560,7 @@ def test_known_operations_are_the_models() -> None:
 
 def test_service_model_is_loaded_lazily() -> None:
     code = (
-        "import sys, lattice_program.contract as c\n"
+        "import sys, lattice_program.contract.check as c\n"
         "assert 'botocore' not in sys.modules, 'botocore imported at import time'\n"
         "assert c._vpc_lattice.cache_info().currsize == 0\n"
         "c.known_operations()\n"

@@ -1,6 +1,6 @@
 """Our parser against the upstream Gateway API v1.5.0 CRD schemas, property by property.
 
-``lattice_program.gateway_api`` promises that an object the API server would refuse is
+``lattice_program.sources.gateway_api`` promises that an object the API server would refuse is
 refused here too, naming the field, and that one it would store is read.  These tests
 hold it to that with objects generated from each CRD's ``openAPIV3Schema`` (the served
 storage version) in ``../shared/reference/gateway-api-v1.5.0/standard/``:
@@ -39,10 +39,10 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from lattice_program.pipeline import plan
-from lattice_program.settings import StackSettings
-from lattice_program.snapshot import ParseResult, parse
-from lattice_program.sources import RawObject, load_text
+from lattice_program.contract.pipeline import plan
+from lattice_program.vocabulary.settings import StackSettings
+from lattice_program.sources.snapshot import ParseResult, parse
+from lattice_program.sources.files import RawObject, load_text
 
 REFERENCE = Path(__file__).parents[1].parent / "shared" / "reference"
 CRD_DIR = REFERENCE / "gateway-api-v1.5.0" / "standard"

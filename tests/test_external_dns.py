@@ -7,9 +7,9 @@ import json
 from typer.testing import CliRunner
 
 from cli.main import app
-from lattice_program.mock_plan import record_plan
-from lattice_program.program import declare
-from lattice_program.settings import ClusterSettings
+from lattice_program.program.mock_plan import record_plan
+from lattice_program.program.declare import declare
+from lattice_program.vocabulary.settings import ClusterSettings
 from tests.translate_helpers import LATTICE_CLASS, VPC, plan_clusters, plan_yaml, the_route
 
 DNS_ENDPOINT = "kubernetes:externaldns.k8s.io/v1alpha1:DNSEndpoint"

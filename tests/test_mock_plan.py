@@ -28,7 +28,7 @@ from components.specs import (
     VpcAssociationSpec,
     WeightedTargetGroup,
 )
-from lattice_program.mock_plan import PlannedResource, record_plan
+from lattice_program.program.mock_plan import PlannedResource, record_plan
 
 GC = "amazon-vpc-lattice"
 GW = "Gateway/infra/main"
@@ -268,7 +268,7 @@ def test_plan_can_be_recorded_from_inside_a_running_event_loop():
 
 def test_tokens_inside_longer_strings_become_refs_too():
     # e.g. a future auth policy embedding a service ARN in its JSON document
-    from lattice_program.mock_plan import _PlanRecorder
+    from lattice_program.program.mock_plan import _PlanRecorder
 
     recorder = _PlanRecorder()
     arn = recorder.new_resource(

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from components.specs import HealthCheckSpec, Target, TargetGroupSpec
-from lattice_program.mock_plan import record_plan
-from lattice_program.pipeline import PlanResult
-from lattice_program.settings import ClusterSettings
+from lattice_program.program.mock_plan import record_plan
+from lattice_program.contract.pipeline import PlanResult
+from lattice_program.vocabulary.settings import ClusterSettings
 
 from translate_helpers import (
     CONTROLLER,

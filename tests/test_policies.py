@@ -23,18 +23,19 @@ from components.specs import (
     ServiceNetworkSpec,
     ServiceSpec,
 )
-from lattice_program.contract import check_request
-from lattice_program.policies import (
+from lattice_program.contract.check import check_request
+from lattice_program.contract.probes import API_PROBES
+from lattice_program.translate.policies import (
     AUTH_POLICY_MAX_BYTES,
     PolicyIndex,
     TargetGroupPolicyEffect,
     VpcAssociationEffect,
     destination_type,
 )
-from lattice_program.requests import PLACEHOLDER_SERVICE_ID, PLACEHOLDER_SERVICE_NETWORK_ID, model_requests
-from lattice_program.snapshot import Snapshot, parse
-from lattice_program.sources import load_text
-from lattice_program.status import Condition, ObjectRef, Problem, StatusBook
+from lattice_program.contract.requests import PLACEHOLDER_SERVICE_ID, PLACEHOLDER_SERVICE_NETWORK_ID, model_requests
+from lattice_program.sources.snapshot import Snapshot, parse
+from lattice_program.sources.files import load_text
+from lattice_program.vocabulary.status import Condition, ObjectRef, Problem, StatusBook
 
 AWS = "application-networking.k8s.aws/v1alpha1"
 GW_GROUP = "gateway.networking.k8s.io"
@@ -109,7 +110,7 @@ class Resolved:
         assert not [p for p in parsed.problems if p.severity == "error"], [str(p) for p in parsed.problems]
         self.snapshot: Snapshot = parsed.snapshot
         self.book = StatusBook()
-        self.index = PolicyIndex.build(self.snapshot, self.book, **build_options)
+        self.index = PolicyIndex.build(self.snapshot, self.book, contract=API_PROBES, **build_options)
 
     def accepted(self, kind: str, name: str, namespace: str = "shop") -> Condition:
         for status in self.book.statuses():
@@ -526,7 +527,7 @@ def test_statuses_carry_the_cluster_and_problems_the_origin():
     """rows 5, 19, 30, 31: statuses are keyed like every other object of the cluster."""
     parsed = parse(load_text(WORLD + tgp("t", service="gone"), "policies.yaml"), cluster="east")
     book = StatusBook()
-    PolicyIndex.build(parsed.snapshot, book, cluster="east")
+    PolicyIndex.build(parsed.snapshot, book, contract=API_PROBES, cluster="east")
     [status] = book.statuses()
     assert status.ref == ObjectRef("TargetGroupPolicy", "shop", "t", cluster="east")
     [problem] = book.problems

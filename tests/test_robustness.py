@@ -14,10 +14,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lattice_program.mock_plan import record_plan
-from lattice_program.pipeline import plan
-from lattice_program.settings import StackSettings
-from lattice_program.sources import load_text
+from lattice_program.program.mock_plan import record_plan
+from lattice_program.contract.pipeline import plan
+from lattice_program.vocabulary.settings import StackSettings
+from lattice_program.sources.files import load_text
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # Single-cluster examples (two-cluster is planned through its stack elsewhere).

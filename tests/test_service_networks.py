@@ -3,8 +3,8 @@ row 4), the stack's default network (row 3) and adoption from stack config (row 
 
 from __future__ import annotations
 
-from lattice_program.mock_plan import record_plan
-from lattice_program.settings import DefaultServiceNetworkSettings, ServiceNetworkSettings
+from lattice_program.program.mock_plan import record_plan
+from lattice_program.vocabulary.settings import DefaultServiceNetworkSettings, ServiceNetworkSettings
 from tests.translate_helpers import LATTICE_CLASS, VPC, assert_contract_clean, plan_yaml, status_of, the_route
 
 CLASS = LATTICE_CLASS

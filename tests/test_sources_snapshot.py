@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lattice_program import gateway_api as k8s
-from lattice_program.snapshot import parse
-from lattice_program.sources import SourceError, load_paths, load_text
-from lattice_program.status import ObjectRef
+from lattice_program.sources import gateway_api as k8s
+from lattice_program.sources.snapshot import parse
+from lattice_program.sources.files import SourceError, load_paths, load_text
+from lattice_program.vocabulary.status import ObjectRef
 
 SERVICE = """\
 apiVersion: v1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from lattice_program.stack_program import PREVIOUS_OUTPUTS_ENV, config_values, run
+from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV, config_values, run
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE = "aws:vpclattice/listenerRule:ListenerRule"

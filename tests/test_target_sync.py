@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.specs import Target
-from lattice_program.target_sync import (
+from lattice_program.engine.targets import (
     DRAINING,
     HELD_EMPTY_REASON,
     UNKNOWN_DESIRED_REASON,

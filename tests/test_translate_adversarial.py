@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from components.specs import FixedResponseAction
-from lattice_program.pipeline import plan
-from lattice_program.sources import RawObject, load_text
+from lattice_program.contract.pipeline import plan
+from lattice_program.sources.files import RawObject, load_text
 
 from translate_helpers import (
     CONTROLLER,

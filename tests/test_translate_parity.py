@@ -7,7 +7,7 @@ our behaviour and its docstring says why.  Differences that hold throughout:
 
 * priorities are allocated with gaps (10, 20, …) in Gateway API precedence order
   instead of 1, 2, … in rule order, so a rule can later be inserted without
-  renumbering the others (see ``lattice_program/priorities.py``);
+  renumbering the others (see ``lattice_program/translate/priorities.py``);
 * names carry a hash of the full identity, so truncation cannot make two routes share
   one Lattice service;
 * a target group's port is the backendRef's Service port (the anchor hard-codes 80);
@@ -20,9 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.specs import FixedResponseAction, ForwardAction, HeaderMatchSpec, PathMatchSpec
-from lattice_program.pipeline import plan
-from lattice_program.requests import action_request, match_request
-from lattice_program.sources import load_paths
+from lattice_program.contract.pipeline import plan
+from lattice_program.contract.requests import action_request, match_request
+from lattice_program.sources.files import load_paths
 
 from translate_helpers import (
     CONTROLLER,

@@ -14,8 +14,8 @@ from typing import Optional
 
 
 from components.specs import AccessLogSpec, GatewaySpec, HealthCheckSpec, TargetGroupSpec
-from lattice_program.mock_plan import PlannedResource, record_plan
-from lattice_program.pipeline import PlanResult
+from lattice_program.program.mock_plan import PlannedResource, record_plan
+from lattice_program.contract.pipeline import PlanResult
 
 from translate_helpers import (
     CONTROLLER,

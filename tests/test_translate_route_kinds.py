@@ -20,8 +20,8 @@ from components.specs import (
     PathMatchSpec,
     Target,
 )
-from lattice_program.mock_plan import record_plan
-from lattice_program.naming import service_name
+from lattice_program.program.mock_plan import record_plan
+from lattice_program.translate.naming import service_name
 
 from translate_helpers import (
     CONTROLLER,

@@ -12,14 +12,15 @@ from hypothesis import given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from components.specs import HeaderMatchSpec, HttpMatchSpec, PathMatchSpec
-from lattice_program import gateway_api as k8s
-from lattice_program import naming, priorities, rules
-from lattice_program.contract import check_request
-from lattice_program.pipeline import plan
-from lattice_program.snapshot import parse
-from lattice_program.sources import load_text
-from lattice_program.translate import translate
-from lattice_program.weights import LATTICE_MAX_TARGET_GROUPS, LATTICE_MAX_WEIGHT, to_lattice_weights
+from lattice_program.sources import gateway_api as k8s
+from lattice_program.translate import naming, priorities, rules
+from lattice_program.contract.check import check_request
+from lattice_program.contract.pipeline import plan
+from lattice_program.sources.snapshot import parse
+from lattice_program.sources.files import load_text
+from lattice_program.translate.translator import translate
+from lattice_program.contract.probes import API_PROBES
+from lattice_program.translate.weights import LATTICE_MAX_TARGET_GROUPS, LATTICE_MAX_WEIGHT, to_lattice_weights
 
 from translate_helpers import CONTROLLER, VPC, plan_yaml, rules_of, settings
 
@@ -419,8 +420,8 @@ spec:
 
 def test_translating_the_same_snapshot_twice_gives_equal_models():
     snapshot = parse(load_text(RICH)).snapshot
-    first = translate(snapshot, settings())
-    second = translate(snapshot, settings())
+    first = translate(snapshot, settings(), contract=API_PROBES)
+    second = translate(snapshot, settings(), contract=API_PROBES)
     assert first.model == second.model
     assert first.book.statuses() == second.book.statuses()
     assert len(first.model.routes()) == 2

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from components.specs import LatticeModel, ListenerSpec, RouteSpec, RuleSpec, TargetGroupSpec
-from lattice_program.contract import check_request
-from lattice_program.pipeline import PlanResult, plan
-from lattice_program.requests import model_requests
-from lattice_program.settings import ClusterSettings, StackSettings
-from lattice_program.sources import load_text
-from lattice_program.status import Condition, ObjectStatus, ParentStatus, Problem
+from lattice_program.contract.check import check_request
+from lattice_program.contract.pipeline import PlanResult, plan
+from lattice_program.contract.requests import model_requests
+from lattice_program.vocabulary.settings import ClusterSettings, StackSettings
+from lattice_program.sources.files import load_text
+from lattice_program.vocabulary.status import Condition, ObjectStatus, ParentStatus, Problem
 
 VPC = "vpc-0123456789abcdef0"
 CONTROLLER = StackSettings().controller_name

@@ -18,13 +18,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from components.specs import HealthCheckSpec, Target, TargetGroupSpec
 
-from . import naming
-from .backends import Resolved, Unresolved, service_targets, with_policy
-from .aws_crds import FEDERATION, FEDERATION_VALUE, GROUP, LEGACY_PORTS, RouteType, ServiceExport
-from .route_kinds import RouteKind
-from .settings import ClusterSettings
-from .snapshot import Snapshot
-from .status import Condition, ObjectRef, Problem, StatusBook
+from lattice_program.translate import naming
+from lattice_program.translate.backends import Resolved, Unresolved, service_targets, with_policy
+from lattice_program.sources.aws_crds import FEDERATION, FEDERATION_VALUE, GROUP, LEGACY_PORTS, RouteType, ServiceExport
+from lattice_program.translate.route_kinds import RouteKind
+from lattice_program.vocabulary.settings import ClusterSettings
+from lattice_program.sources.snapshot import Snapshot
+from lattice_program.vocabulary.status import Condition, ObjectRef, Problem, StatusBook
 
 IMPORT_GROUPS = ("", GROUP, "multicluster.x-k8s.io")
 EXPORT_NAME = GROUP + "/export-name"

@@ -26,6 +26,15 @@ RULE_NAME_MAX = 63
 TARGET_GROUP_NAME_MAX = 128
 SERVICE_NETWORK_NAME_MAX = 63
 
+_SERVICE_NETWORK_IDENTIFIER = re.compile(
+    r"sn-[0-9a-z]{17}|arn:[a-z0-9-]+:vpc-lattice:[a-zA-Z0-9-]+:\d{12}:servicenetwork/sn-[0-9a-z]{17}")
+
+
+def is_identifier(text: str) -> bool:
+    """Whether ``text`` is a service network ID or ARN (anything else is taken as a name)."""
+    return bool(_SERVICE_NETWORK_IDENTIFIER.fullmatch(text))
+
+
 # Prefixes the API reserves for its own IDs.
 RESERVED_PREFIXES = {"service": "svc-", "listener": "listener-", "rule": "rule-", "target_group": "tg-"}
 

@@ -16,12 +16,12 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from components.specs import GatewaySpec, ServiceNetworkSpec, VpcAssociationSpec
 
-from . import annotations
-from . import gateway_api as k8s
-from . import naming
-from .adoption import is_identifier
-from .attachment import DEFAULT_KINDS, lattice_protocol
-from .status import Condition, ListenerStatus, ObjectRef, Problem
+from lattice_program.translate import annotations
+from lattice_program.sources import gateway_api as k8s
+from lattice_program.translate import naming
+from lattice_program.translate.naming import is_identifier
+from lattice_program.translate.attachment import DEFAULT_KINDS, lattice_protocol
+from lattice_program.vocabulary.status import Condition, ListenerStatus, ObjectRef, Problem
 
 SERVICE_NETWORK_NAME = re.compile(r"(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]{3,63}")
 PENDING = Condition("Programmed", "Unknown", "Pending", "planned; programmed once the stack is applied")

@@ -1,6 +1,6 @@
 """Read the objects lattice-gateway needs from a live cluster, as plain dicts.
 
-The cluster is one more source: it yields :class:`~lattice_program.sources.RawObject`
+The cluster is one more source: it yields :class:`~lattice_program.sources.files.RawObject`
 exactly as the file source does (dicts as the API server sends them, camelCase keys,
 ``apiVersion`` and ``kind`` filled in because list items lack them), so parsing and
 translation never know where the objects came from.
@@ -30,7 +30,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-from .sources import RawObject
+from lattice_program.sources.files import RawObject
 
 DEFAULT_PAGE_SIZE = 500
 # (connect, read) seconds for every request; a page of 500 objects is read well within this.

@@ -15,14 +15,15 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, 
 
 from components.specs import ForwardAction, LatticeModel, RouteSpec
 
-from .contract import ContractViolation, check_request
-from .requests import model_requests
-from .settings import StackSettings
-from .snapshot import parse
-from .sources import RawObject
-from .status import Condition, ObjectRef, ObjectStatus, Problem, StatusBook
-from .outputs import Previous
-from .translate import translate
+from lattice_program.contract.check import ContractViolation, check_request
+from lattice_program.contract.probes import API_PROBES
+from lattice_program.contract.requests import model_requests
+from lattice_program.vocabulary.settings import StackSettings
+from lattice_program.sources.snapshot import parse
+from lattice_program.sources.files import RawObject
+from lattice_program.vocabulary.status import Condition, ObjectRef, ObjectStatus, Problem, StatusBook
+from lattice_program.vocabulary.outputs import Previous
+from lattice_program.translate.translator import translate
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def plan(inputs: Iterable[RawObject] | ClusterInputs, settings: StackSettings, *
             parsed = parse(objects, default_namespace=settings.default_namespace, cluster=name)
             snapshots[name] = parsed.snapshot
             problems.extend(parsed.problems)
-        translation = translate(snapshots, settings, previous=Previous.from_outputs(previous_outputs))
+        translation = translate(snapshots, settings, contract=API_PROBES,
+                                previous=Previous.from_outputs(previous_outputs))
         book = translation.book
         model = enforce_contract(translation.model, book)
         return PlanResult(model, book.statuses(), tuple(problems) + tuple(book.problems))

@@ -15,12 +15,12 @@ import pulumi
 
 from components.specs import LatticeModel
 
-from .adoption import AdoptionError, adopted_names, resolve_names
-from .certificates import discover, needs_certificate
-from .pipeline import PlanResult, plan
-from .program import ProgramHandles, declare
-from .settings import CONFIG_NAMESPACE, ClusterSettings, SettingsError, StackSettings, settings_from_config
-from .sources import RawObject, SourceError, load_paths
+from lattice_program.program.adoption import AdoptionError, adopted_names, resolve_names
+from lattice_program.program.certificates import discover, needs_certificate
+from lattice_program.contract.pipeline import PlanResult, plan
+from lattice_program.program.declare import ProgramHandles, declare
+from lattice_program.vocabulary.settings import CONFIG_NAMESPACE, ClusterSettings, SettingsError, StackSettings, settings_from_config
+from lattice_program.sources.files import RawObject, SourceError, load_paths
 
 # Set by `latticectl up` to a JSON file holding the stack's previous outputs, so rule
 # priorities already applied are kept (see priorities.py).
@@ -89,7 +89,7 @@ def _aws_client(service: str) -> Any:
 
 def _read(project_dir: Path, cluster: ClusterSettings) -> Sequence[RawObject]:
     if cluster.context:
-        from .cluster_source import ClusterUnavailable, read_cluster
+        from lattice_program.sources.cluster import ClusterUnavailable, read_cluster
 
         try:
             read = read_cluster(context=cluster.context, cluster_name=cluster.name)

@@ -30,18 +30,15 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, FrozenSet, List, Literal, Mapping, Optional, Sequence, Tuple, cast
+from typing import Any, Callable, Dict, FrozenSet, List, Literal, Mapping, Optional, Protocol, Sequence, Tuple, cast
 
 from components.specs import AccessLogSpec, HealthCheckSpec, TargetGroupSpec
 
-from . import aws_crds
-from . import gateway_api as k8s
-from . import naming
-from .contract import check_request
-from .requests import PLACEHOLDER_SERVICE_NETWORK_ID, target_group_request
-from .settings import PLACEHOLDER_VPC_ID
-from .snapshot import NamespacedName, Snapshot
-from .status import Condition, ObjectRef, Problem, StatusBook
+from lattice_program.sources import aws_crds
+from lattice_program.sources import gateway_api as k8s
+from lattice_program.translate import naming
+from lattice_program.sources.snapshot import NamespacedName, Snapshot
+from lattice_program.vocabulary.status import Condition, ObjectRef, Problem, StatusBook
 
 ACCEPTED = "Accepted"
 INVALID = "Invalid"
@@ -106,7 +103,7 @@ class PolicyIndex:
     _invalid: Dict[Tuple[str, str, str], List[ObjectRef]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
-    def build(cls, snapshot: Snapshot, book: StatusBook, *, cluster: str = "",
+    def build(cls, snapshot: Snapshot, book: StatusBook, *, contract: "PolicyContract", cluster: str = "",
               tags: Optional[Mapping[str, str]] = None,
               service_exports: Optional[FrozenSet[NamespacedName]] = None) -> "PolicyIndex":
         """Resolve every policy of ``snapshot`` and record each one's status in ``book``.
@@ -118,7 +115,7 @@ class PolicyIndex:
         every TargetGroupPolicy on a ServiceExport ``TargetNotFound`` with that reason.
         """
         index = cls()
-        resolver = _Resolver(snapshot, book, cluster, dict(tags or {}), service_exports, index)
+        resolver = _Resolver(snapshot, book, cluster, dict(tags or {}), service_exports, index, contract)
         for rules in _RULES:
             resolver.resolve(rules)
         return index
@@ -161,6 +158,26 @@ class PolicyIndex:
 # --- the rules of each policy kind ----------------------------------------------------------
 
 
+class ContractBreach(Protocol):
+    path: str  # the request member, such as ``config.healthCheck.path``
+    message: str
+
+
+class PolicyContract(Protocol):
+    """What the policy checks ask of the VPC Lattice API model.
+
+    The contract room answers (``lattice_program.contract.probes.API_PROBES``): the
+    translator is handed it and never loads botocore itself.  Each method returns the
+    breaches of the request a policy's content implies, with placeholder identifiers
+    for what only exists once applied."""
+
+    def target_group(self, spec: TargetGroupSpec) -> Sequence[ContractBreach]: ...
+
+    def vpc_association(self, security_group_ids: Sequence[str]) -> Sequence[ContractBreach]: ...
+
+    def access_log_subscription(self, destination_arn: str) -> Sequence[ContractBreach]: ...
+
+
 @dataclass(frozen=True)
 class _Finding:
     reason: str  # Invalid or TargetNotFound
@@ -184,7 +201,7 @@ class _Target:
 class _Rules:
     kind: str
     targets: FrozenSet[Tuple[str, str]]  # allowed (group, kind)
-    check: Callable[[Any], List[_Finding]]  # the policy's own content, given its model
+    check: Callable[[Any, "PolicyContract"], List[_Finding]]  # the policy's own content, given its model
     # Within one target, policies compete per slot: one slot for most kinds, one per
     # destination type for access logs.
     slot: Callable[[Any], str] = lambda policy: ""
@@ -207,7 +224,7 @@ _HEALTH_CHECK_FIELDS = {
 }
 
 
-def _check_target_group_policy(policy: aws_crds.TargetGroupPolicy) -> List[_Finding]:
+def _check_target_group_policy(policy: aws_crds.TargetGroupPolicy, contract: PolicyContract) -> List[_Finding]:
     spec = policy.spec
     findings: List[_Finding] = []
     if spec.protocol is not None and spec.protocol not in _TG_PROTOCOLS:
@@ -224,19 +241,19 @@ def _check_target_group_policy(policy: aws_crds.TargetGroupPolicy) -> List[_Find
             findings.append(_Finding(INVALID, "spec.protocolVersion", f"protocolVersion {spec.protocol_version!r} is "
                                      f"not supported; use {' or '.join(_TG_PROTOCOL_VERSIONS)}"))
     if not findings and spec.health_check is not None:
-        findings.extend(_health_check_findings(policy))
+        findings.extend(_health_check_findings(policy, contract))
     return findings
 
 
-def _health_check_findings(policy: aws_crds.TargetGroupPolicy) -> List[_Finding]:
+def _health_check_findings(policy: aws_crds.TargetGroupPolicy, contract: PolicyContract) -> List[_Finding]:
     """The health check as the CreateTargetGroup request will carry it, against the API
     model: its path and status-code patterns are the API's, not the CRD's."""
     effect = _target_group_effect(policy, ObjectRef(policy.kind, policy.metadata.namespace, policy.metadata.name))
     probe = TargetGroupSpec(key="policy-check", name="policy-check", port=80, protocol=effect.protocol or "HTTP",
-                            protocol_version=effect.protocol_version, vpc_identifier=PLACEHOLDER_VPC_ID,
+                            protocol_version=effect.protocol_version, vpc_identifier="",
                             health_check=effect.health_check)
     findings = []
-    for violation in check_request("CreateTargetGroup", target_group_request(probe)):
+    for violation in contract.target_group(probe):
         member = violation.path.removeprefix("config.healthCheck.").split(".")[0]
         where = f"spec.healthCheck.{_HEALTH_CHECK_FIELDS.get(member, member)}"
         findings.append(_Finding(INVALID, where, f"VPC Lattice would refuse this health check: {violation.message}"))
@@ -268,7 +285,7 @@ def _target_group_effect(policy: aws_crds.TargetGroupPolicy, source: ObjectRef) 
 # --- VpcAssociationPolicy ---
 
 
-def _check_vpc_association_policy(policy: aws_crds.VpcAssociationPolicy) -> List[_Finding]:
+def _check_vpc_association_policy(policy: aws_crds.VpcAssociationPolicy, contract: PolicyContract) -> List[_Finding]:
     spec = policy.spec
     groups = spec.security_group_ids or []
     findings: List[_Finding] = []
@@ -276,9 +293,7 @@ def _check_vpc_association_policy(policy: aws_crds.VpcAssociationPolicy) -> List
     if repeated:
         findings.append(_Finding(INVALID, "spec.securityGroupIds", f"{repeated} listed more than once; list each "
                                  "security group once"))
-    request = {"serviceNetworkIdentifier": PLACEHOLDER_SERVICE_NETWORK_ID, "vpcIdentifier": PLACEHOLDER_VPC_ID,
-               "securityGroupIds": list(groups)}
-    for violation in check_request("CreateServiceNetworkVpcAssociation", request):
+    for violation in contract.vpc_association(groups):
         message = violation.message
         if violation.path == "securityGroupIds":  # the count
             message += "; a VPC association takes 1 to 5 security groups (quota, not adjustable)"
@@ -306,7 +321,7 @@ def _load_json(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
-def _check_iam_auth_policy(policy: aws_crds.IAMAuthPolicy) -> List[_Finding]:
+def _check_iam_auth_policy(policy: aws_crds.IAMAuthPolicy, contract: PolicyContract) -> List[_Finding]:
     try:
         document = _load_json(policy.spec.policy)
     except json.JSONDecodeError as error:
@@ -337,10 +352,9 @@ def destination_type(arn: str) -> Optional[str]:
     return DESTINATION_TYPES.get(parts[2]) if len(parts) == 6 else None
 
 
-def _check_access_log_policy(policy: aws_crds.AccessLogPolicy) -> List[_Finding]:
+def _check_access_log_policy(policy: aws_crds.AccessLogPolicy, contract: PolicyContract) -> List[_Finding]:
     arn = policy.spec.destination_arn
-    violations = check_request("CreateAccessLogSubscription",
-                               {"resourceIdentifier": PLACEHOLDER_SERVICE_NETWORK_ID, "destinationArn": arn})
+    violations = contract.access_log_subscription(arn)
     findings = [_Finding(INVALID, f"spec.{v.path}", f"VPC Lattice would refuse it: {v.message}") for v in violations]
     if findings:
         return findings
@@ -381,8 +395,10 @@ _RULES: Tuple[_Rules, ...] = (
 
 class _Resolver:
     def __init__(self, snapshot: Snapshot, book: StatusBook, cluster: str, tags: Dict[str, str],
-                 service_exports: Optional[FrozenSet[NamespacedName]], index: PolicyIndex) -> None:
+                 service_exports: Optional[FrozenSet[NamespacedName]], index: PolicyIndex,
+                 contract: PolicyContract) -> None:
         self.snapshot = snapshot
+        self.contract = contract
         self.book = book
         self.cluster = cluster
         self.tags = tags
@@ -398,7 +414,7 @@ class _Resolver:
                             self.cluster)
             target = _target_of(policy)
             target_findings = self._target_findings(rules, policy, target)
-            content_findings = rules.check(policy)
+            content_findings = rules.check(policy, self.contract)
             findings = target_findings + content_findings
             for finding in findings:
                 self.book.problem(Problem(ref, finding.field, finding.message, finding.severity, self._origin(ref)))

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import gateway_api as k8s
-from .status import Condition, ObjectRef, StatusBook
+from lattice_program.sources import gateway_api as k8s
+from lattice_program.vocabulary.status import Condition, ObjectRef, StatusBook
 
 # Lattice listener protocol for each Gateway listener protocol (and TLS mode) we serve.
 HTTP, HTTPS, TLS_PASSTHROUGH = "HTTP", "HTTPS", "TLS_PASSTHROUGH"

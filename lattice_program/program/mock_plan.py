@@ -35,7 +35,7 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, reset_options,
 from pulumi.runtime.stack import Stack, register_stack_transformation, wait_for_rpcs
 
 from components.specs import LatticeModel
-from lattice_program.program import declare
+from lattice_program.program.declare import declare
 
 REF_PREFIX = "ref:"
 

@@ -18,10 +18,10 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from pydantic import ValidationError
 
-from . import aws_crds
-from . import gateway_api as k8s
-from .sources import RawObject
-from .status import ObjectRef, Problem
+from lattice_program.sources import aws_crds
+from lattice_program.sources import gateway_api as k8s
+from lattice_program.sources.files import RawObject
+from lattice_program.vocabulary.status import ObjectRef, Problem
 
 NamespacedName = Tuple[str, str]
 

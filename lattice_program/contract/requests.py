@@ -23,7 +23,7 @@ from components.specs import (
     TargetGroupSpec,
 )
 
-from .adoption import is_identifier
+from lattice_program.translate.naming import is_identifier
 
 PLACEHOLDER_SERVICE_NETWORK_ID = "sn-" + "0" * 17
 PLACEHOLDER_SERVICE_ID = "svc-" + "0" * 17

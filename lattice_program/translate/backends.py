@@ -18,9 +18,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from components.specs import HealthCheckSpec, Target, TargetGroupSpec
 
-from . import gateway_api as k8s
-from . import naming
-from .snapshot import Snapshot
+from lattice_program.sources import gateway_api as k8s
+from lattice_program.translate import naming
+from lattice_program.sources.snapshot import Snapshot
 
 IP_FAMILY = {"IPv4": "IPV4", "IPv6": "IPV6"}
 SLICE_ADDRESS_TYPE = {"IPV4": "IPv4", "IPV6": "IPv6"}

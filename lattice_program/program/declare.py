@@ -24,7 +24,7 @@ from components.route import Route
 from components.service_export import ServiceExport, ServiceExportArgs
 from components.specs import LatticeModel
 
-from . import outputs
+from lattice_program.vocabulary import outputs
 
 TARGET_GROUPS_OUTPUT = outputs.TARGET_GROUPS
 RULE_PRIORITIES_OUTPUT = outputs.RULE_PRIORITIES

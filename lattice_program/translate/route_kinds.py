@@ -12,8 +12,8 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from components.specs import HealthCheckSpec, HttpMatchSpec
 
-from . import rules
-from .attachment import HTTP, HTTPS, TLS_PASSTHROUGH
+from lattice_program.translate import rules
+from lattice_program.translate.attachment import HTTP, HTTPS, TLS_PASSTHROUGH
 
 ConvertMatch = Callable[[Any, str], Tuple[Optional[HttpMatchSpec], List[rules.MatchError], List[rules.MatchError]]]
 

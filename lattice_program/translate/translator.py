@@ -38,19 +38,19 @@ from components.specs import (
     WeightedTargetGroup,
 )
 
-from . import gateway_api as k8s
-from . import annotations, naming, priorities, rules
-from .attachment import HTTPS, Attachment, RouteIdentity, attach, lattice_protocol
-from .backends import BackendContext, Resolved, Unresolved, granted, merge_duplicates, resolve
-from .gateways import GatewayTranslation, GatewayDraft
-from .multicluster import IMPORT_GROUPS, ExportedGroup, export_groups, resolve_import
-from .outputs import Previous
-from .policies import PolicyIndex
-from .route_kinds import GRPC_ROUTE, HTTP_ROUTE, TLS_ROUTE, RouteKind, rule_matches, unsupported_fields
-from .settings import ClusterSettings, StackSettings
-from .snapshot import Snapshot
-from .status import Condition, ObjectRef, Problem, StatusBook
-from .weights import to_lattice_weights
+from lattice_program.sources import gateway_api as k8s
+from lattice_program.translate import annotations, naming, priorities, rules
+from lattice_program.translate.attachment import HTTPS, Attachment, RouteIdentity, attach, lattice_protocol
+from lattice_program.translate.backends import BackendContext, Resolved, Unresolved, granted, merge_duplicates, resolve
+from lattice_program.translate.gateways import GatewayTranslation, GatewayDraft
+from lattice_program.translate.multicluster import IMPORT_GROUPS, ExportedGroup, export_groups, resolve_import
+from lattice_program.vocabulary.outputs import Previous
+from lattice_program.translate.policies import PolicyContract, PolicyIndex
+from lattice_program.translate.route_kinds import GRPC_ROUTE, HTTP_ROUTE, TLS_ROUTE, RouteKind, rule_matches, unsupported_fields
+from lattice_program.vocabulary.settings import ClusterSettings, StackSettings
+from lattice_program.sources.snapshot import Snapshot
+from lattice_program.vocabulary.status import Condition, ObjectRef, Problem, StatusBook
+from lattice_program.translate.weights import to_lattice_weights
 
 CERTIFICATE_ARN_OPTION = "application-networking.k8s.aws/certificate-arn"
 INVALID_BACKEND_STATUS = 500  # what the spec asks for when no backend of a rule is valid
@@ -65,15 +65,16 @@ class Translation:
 
 
 def translate(snapshots: Snapshot | Mapping[str, Snapshot], settings: StackSettings, *,
-              previous: Optional[Previous] = None) -> Translation:
+              contract: PolicyContract, previous: Optional[Previous] = None) -> Translation:
     """``snapshots``: one per cluster of the stack, by cluster name (a single snapshot
-    stands for the stack's only cluster).  ``previous``: what the last applied run
-    decided (from its stack outputs)."""
+    stands for the stack's only cluster).  ``contract``: the API model's answers for the
+    policy checks (``lattice_program.contract.probes.API_PROBES``).  ``previous``: what
+    the last applied run decided (from its stack outputs)."""
     clusters = settings.cluster_list()
     if isinstance(snapshots, Snapshot):
         snapshots = {clusters[0].name: snapshots}
     pairs = [(cluster, snapshots[cluster.name]) for cluster in clusters if cluster.name in snapshots]
-    return _Translator(pairs, settings, previous or Previous()).run()
+    return _Translator(pairs, settings, contract, previous or Previous()).run()
 
 
 @dataclass
@@ -87,9 +88,10 @@ class _RouteOutcome:
 
 class _Translator(GatewayTranslation):
     def __init__(self, clusters: Sequence[Tuple[ClusterSettings, Snapshot]], settings: StackSettings,
-                 previous: Previous) -> None:
+                 contract: PolicyContract, previous: Previous) -> None:
         self.clusters = clusters
         self.settings = settings
+        self.contract = contract
         self.previous = previous
         self.book = StatusBook()
         # The cluster being translated, its objects and its policies.
@@ -114,7 +116,7 @@ class _Translator(GatewayTranslation):
         for cluster, snapshot in self.clusters:
             self._in_cluster(cluster, snapshot)
             self.policy_indexes[cluster.name] = PolicyIndex.build(
-                snapshot, self.book, cluster=cluster.name, tags=self.settings.tags,
+                snapshot, self.book, contract=self.contract, cluster=cluster.name, tags=self.settings.tags,
                 service_exports=frozenset(snapshot.service_exports))
             self.policies = self.policy_indexes[cluster.name]
             ours = self._gateway_classes()

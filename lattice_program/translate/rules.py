@@ -25,7 +25,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from components.specs import HeaderMatchSpec, HttpMatchSpec, PathMatchSpec
 
-from . import gateway_api as k8s
+from lattice_program.sources import gateway_api as k8s
 
 # VPC Lattice API model (botocore vpc-lattice 2022-11-30), CreateRule.match.httpMatch.
 MAX_HEADER_MATCHES = 5

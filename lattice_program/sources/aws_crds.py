@@ -19,7 +19,7 @@ from typing import Annotated, Dict, List, Literal, Optional, Tuple, Union
 
 from pydantic import Field, StringConstraints
 
-from .gateway_api import Group, Kind, NamespaceName, ObjectMeta, PortNumber, _Model
+from lattice_program.sources.gateway_api import Group, Kind, NamespaceName, ObjectMeta, PortNumber, _Model
 
 GROUP = "application-networking.k8s.aws"
 VERSIONS = frozenset({"v1alpha1"})

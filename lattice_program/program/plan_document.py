@@ -11,8 +11,8 @@ from typing import Any, Dict, List, Sequence
 
 from components.specs import LatticeModel
 
-from .settings import CONTROLLER_NAME
-from .status import Condition, ObjectStatus, Problem
+from lattice_program.vocabulary.settings import CONTROLLER_NAME
+from lattice_program.vocabulary.status import Condition, ObjectStatus, Problem
 
 FORMAT_VERSION = 1
 

@@ -8,22 +8,14 @@ and lives here, outside the pure translator.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any, Dict, Iterable, Set
 
 from components.specs import GatewaySpec, LatticeModel
-
-_IDENTIFIER = re.compile(r"sn-[0-9a-z]{17}|arn:[a-z0-9-]+:vpc-lattice:[a-zA-Z0-9-]+:\d{12}:servicenetwork/sn-[0-9a-z]{17}")
-
+from lattice_program.translate.naming import is_identifier
 
 class AdoptionError(Exception):
     """A network to adopt by name was not found, or the name is ambiguous."""
-
-
-def is_identifier(text: str) -> bool:
-    """Whether ``text`` is a service network ID or ARN (anything else is taken as a name)."""
-    return bool(_IDENTIFIER.fullmatch(text))
 
 
 def adopted_names(model: LatticeModel) -> Set[str]:
