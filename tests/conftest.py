@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pulumi_runtime import RecordingMocks, start, stop
+from tests.support.pulumi_runtime import RecordingMocks, start, stop
 
 
 @pytest.fixture

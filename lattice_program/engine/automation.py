@@ -124,7 +124,7 @@ class PulumiCommandFailed(AutomationError):
 
 def _default_work_dir() -> Path:
     """The repo root: it holds ``Pulumi.yaml`` and ``__main__.py``."""
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

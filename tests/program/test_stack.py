@@ -1,0 +1,70 @@
+"""What `pulumi up` runs (__main__.py → stack_program.run): config in, resources out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV, config_values, run
+
+ROOT = Path(__file__).resolve().parents[2]
+RULE = "aws:vpclattice/listenerRule:ListenerRule"
+TG = "aws:vpclattice/targetGroup:TargetGroup"
+
+
+def set_config(values):
+    pulumi.runtime.set_all_config({f"lattice-gateway:{k}": v if isinstance(v, str) else json.dumps(v)
+                                   for k, v in values.items()})
+
+
+@pytest.fixture(autouse=True)
+def clean_config():
+    yield
+    pulumi.runtime.set_all_config({})
+
+
+def test_config_values_reads_plain_and_structured_values(runtime):
+    set_config({"vpcId": "vpc-0a1b2c3d4e5f60789", "sources": ["examples/checkout-ab"], "rulesPerListener": 20,
+                "tags": {"team": "a"}})
+    assert config_values(pulumi.Config("lattice-gateway")) == {
+        "vpcId": "vpc-0a1b2c3d4e5f60789", "sources": ["examples/checkout-ab"], "rulesPerListener": 20,
+        "tags": {"team": "a"}}
+
+
+def test_run_declares_the_example_with_the_stack_settings(runtime):
+    set_config({"vpcId": "vpc-0a1b2c3d4e5f60789", "sources": ["examples/checkout-ab"]})
+    handles = run(ROOT)
+    mocks = runtime.settle()
+    groups = mocks.of_type(TG)
+    assert len(groups) == 2
+    assert {g.inputs["config"]["vpcIdentifier"] for g in groups.values()} == {"vpc-0a1b2c3d4e5f60789"}
+    assert len(mocks.of_type(RULE)) == 2
+    outputs = runtime.resolve(dict(handles.exports))
+    assert set(outputs["targetGroups"]) == set(groups)
+    assert outputs["rulePriorities"]["HTTPRoute/shop/checkout/http-80"] == {"pinned-to-b": 10, "split": 20}
+
+
+def test_run_keeps_previous_priorities(runtime, tmp_path, monkeypatch):
+    previous = tmp_path / "previous.json"
+    previous.write_text(json.dumps({"rulePriorities": {"HTTPRoute/shop/checkout/http-80": {"pinned-to-b": 500,
+                                                                                             "split": 700}}}))
+    monkeypatch.setenv(PREVIOUS_OUTPUTS_ENV, str(previous))
+    set_config({"vpcId": "vpc-0a1b2c3d4e5f60789", "sources": ["examples/checkout-ab"]})
+    run(ROOT)
+    rules = runtime.settle().of_type(RULE)
+    assert sorted(r.inputs["priority"] for r in rules.values()) == [500, 700]
+
+
+def test_run_without_sources_fails_with_the_key_to_set(runtime):
+    set_config({"vpcId": "vpc-0a1b2c3d4e5f60789"})
+    with pytest.raises(pulumi.RunError, match="lattice-gateway:sources"):
+        run(ROOT)
+
+
+def test_run_with_bad_settings_names_the_key(runtime):
+    set_config({"vpcId": "not-a-vpc", "sources": ["examples/checkout-ab"]})
+    with pytest.raises(pulumi.RunError, match="lattice-gateway:vpcId"):
+        run(ROOT)
