@@ -60,7 +60,7 @@ def print_tree(document: Mapping[str, Any]) -> None:
     for target in document["targets"]:
         targets[target["targetGroup"]].append(target)
 
-    physical = {r["name"]: (r["inputs"].get("name") or r["name"]) for r in document["resources"]
+    physical = {r["urn"]: (r["inputs"].get("name") or r["name"]) for r in document["resources"]
                 if not r["type"].startswith("lattice:index:")}
     root = Tree("[bold]plan[/bold]")
     for resource in children[None]:
@@ -83,7 +83,7 @@ def print_tree(document: Mapping[str, Any]) -> None:
 def _add_component(parent: Tree, component: Mapping[str, Any], children, targets, physical) -> None:
     """A component and its children; rules are shown under the listener they belong to."""
     node = parent.add(f"[bold cyan]{escape(component['name'])}[/bold cyan]")
-    members = children.get(component["name"], ())
+    members = children.get(component["urn"], ())
     rules_by_listener: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)
     for member in members:
         if member["type"] == RULE_TYPE:
@@ -95,7 +95,7 @@ def _add_component(parent: Tree, component: Mapping[str, Any], children, targets
             child = node.add(_label(member, physical))
             for target in targets.get(member["name"], ()):
                 child.add(f"[dim]target {target['id']}:{target['port']}[/dim]")
-            for rule in sorted(rules_by_listener.get(member["name"], ()), key=lambda r: r["inputs"].get("priority", 0)):
+            for rule in sorted(rules_by_listener.get(member["urn"], ()), key=lambda r: r["inputs"].get("priority", 0)):
                 child.add(_label(rule, physical))
 
 

@@ -5,8 +5,14 @@ program would declare and with which inputs, because the mock runtime goes throu
 same SDK code path as a real run: the components' argument mapping, the pulumi-aws
 input types and the serialisation to camelCase wire names.  What the mocks cannot know
 (IDs, ARNs, listener IDs of resources not yet created) they answer with tokens, which
-are turned back into ``ref:<logical name>`` in the recorded inputs, so a plan says
-"this listener's service is that Service" rather than showing a fake ID.
+are turned back into ``ref:<URN>`` in the recorded inputs, so a plan says "this
+listener's service is that Service" rather than showing a fake ID.
+
+Identity.  Each resource is recorded with the URN the engine gives it: stack, project,
+the type chain of its parents and its logical name.  A component and its first child may
+share a logical name (a Gateway and its ServiceNetwork), never a URN.  The mock
+monitor's own URNs keep only the nearest parent's type; the engine qualifies a type
+with the whole chain, so the URN is built here, from the declarations.
 
 Isolation.  Pulumi keeps its runtime state (settings, the root stack resource) in
 context variables that ``set_mocks`` sets for the calling context, and a test's mocks
@@ -28,7 +34,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pulumi
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, reset_options, set_mocks
@@ -60,13 +66,15 @@ def _token(name: str, output: str) -> str:
 class PlannedResource:
     """One resource the program declares.
 
-    ``type``: Pulumi type token (``aws:vpclattice/service:Service``,
-    ``lattice:index:Gateway``); ``name``: logical name; ``parent``: the parent's logical
-    name, ``None`` at the top of the program; ``inputs``: as the engine would receive
-    them (camelCase), references to other planned resources as ``ref:<logical name>``,
-    integral numbers as ``int`` (the wire format carries every number as a double).
+    ``urn``: the resource's identity in the stack; ``type``: Pulumi type token
+    (``aws:vpclattice/service:Service``, ``lattice:index:Gateway``); ``name``: logical
+    name, for people; ``parent``: the parent's URN, ``None`` at the top of the program;
+    ``inputs``: as the engine would receive them (camelCase), references to other
+    planned resources as ``ref:<URN>``, integral numbers as ``int`` (the wire format
+    carries every number as a double).
     """
 
+    urn: str
     type: str
     name: str
     parent: Optional[str]
@@ -87,7 +95,7 @@ def _record_on_this_thread(model: LatticeModel, project: str, stack: str) -> Lis
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        recorder = _PlanRecorder()
+        recorder = _PlanRecorder(project, stack)
         reset_options(project=project, stack=stack)  # no root stack, fresh settings
         set_mocks(recorder, project=project, stack=stack, preview=False)
         register_stack_transformation(recorder.note_declaration)
@@ -112,9 +120,11 @@ def _close(loop: asyncio.AbstractEventLoop) -> None:
 class _PlanRecorder(Mocks):
     """Mocks that answer with reference tokens and remember what they were given."""
 
-    def __init__(self) -> None:
-        self._declared: List[Tuple[str, str, Optional[str]]] = []
-        self._declared_keys: Set[Tuple[str, str]] = set()
+    def __init__(self, project: str = "lattice-gateway", stack: str = "dev") -> None:
+        self._urn_prefix = f"urn:pulumi:{stack}::{project}::"
+        self._declared: List[Tuple[str, str, str, Optional[str]]] = []  # urn, type, name, parent urn
+        self._urns: Dict[Tuple[str, str], str] = {}  # (type, name) -> urn
+        self._qualified_types: Dict[int, str] = {}  # id of a declared resource -> its type chain
         self._received: Dict[Tuple[str, str], Dict[str, Any]] = {}
         # new_resource runs on the SDK's executor threads.
         self._lock = threading.Lock()
@@ -124,15 +134,19 @@ class _PlanRecorder(Mocks):
     ) -> Optional[pulumi.ResourceTransformationResult]:
         """Stack transformation: called in each resource's constructor, in program order."""
         key = (args.type_, args.name)
-        if key in self._declared_keys:
+        if key in self._urns:
             raise ValueError(
                 f"two resources of type {args.type_} are named {args.name!r}; logical "
                 "names must be unique per type across the stack (see components._names)"
             )
-        self._declared_keys.add(key)
         parent = args.opts.parent
-        parent_name = None if parent is None or isinstance(parent, Stack) else parent._name
-        self._declared.append((args.type_, args.name, parent_name))
+        parent_chain = None if parent is None or isinstance(parent, Stack) else self._qualified_types[id(parent)]
+        qualified = args.type_ if parent_chain is None else f"{parent_chain}${args.type_}"
+        self._qualified_types[id(args.resource)] = qualified
+        urn = f"{self._urn_prefix}{qualified}::{args.name}"
+        parent_urn = None if parent_chain is None else self._urns[(parent._type, parent._name)]
+        self._urns[key] = urn
+        self._declared.append((urn, args.type_, args.name, parent_urn))
         return None  # leave the resource as declared
 
     def new_resource(self, args: MockResourceArgs) -> Tuple[Optional[str], Dict[str, Any]]:
@@ -140,17 +154,18 @@ class _PlanRecorder(Mocks):
             self._received[(args.typ, args.name)] = args.inputs
         if not args.custom:
             return "", {}
+        urn = self._urns[(args.typ, args.name)]
         outputs = dict(args.inputs)
-        outputs["arn"] = _token(args.name, "arn")
+        outputs["arn"] = _token(urn, "arn")
         identifier_output = _IDENTIFIER_OUTPUTS.get(args.typ)
         if identifier_output is not None:
-            outputs[identifier_output] = _token(args.name, identifier_output)
+            outputs[identifier_output] = _token(urn, identifier_output)
         if args.typ == _SERVICE_TYPE:
             # Lattice assigns each service a DNS name; a stand-in keeps the output known.
             outputs["dnsEntries"] = [
                 {"domainName": f"{args.inputs.get('name', args.name)}.mock.vpc-lattice-svcs.on.aws"}
             ]
-        return _token(args.name, "id"), outputs
+        return _token(urn, "id"), outputs
 
     def call(self, args: MockCallArgs) -> Tuple[Dict[str, Any], None]:
         raise NotImplementedError(
@@ -160,14 +175,14 @@ class _PlanRecorder(Mocks):
 
     def plan(self) -> List[PlannedResource]:
         planned = []
-        for type_, name, parent in self._declared:
+        for urn, type_, name, parent in self._declared:
             inputs = self._received.get((type_, name))
             if inputs is None:
                 raise RuntimeError(
                     f"{type_} {name!r} was declared but never registered with the mock "
                     "runtime; the plan would be incomplete"
                 )
-            planned.append(PlannedResource(type_, name, parent, self._plain(inputs)))
+            planned.append(PlannedResource(urn, type_, name, parent, self._plain(inputs)))
         return planned
 
     def _plain(self, value: Any) -> Any:

@@ -14,7 +14,7 @@ from components.specs import LatticeModel
 from lattice_program.vocabulary.settings import CONTROLLER_NAME
 from lattice_program.vocabulary.status import Condition, ObjectStatus, Problem
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def plan_document(resources: Sequence[Any], model: LatticeModel, statuses: Sequence[ObjectStatus],
@@ -22,7 +22,8 @@ def plan_document(resources: Sequence[Any], model: LatticeModel, statuses: Seque
     """``controller_name`` goes into each route parent status, as the spec asks."""
     return {
         "formatVersion": FORMAT_VERSION,
-        "resources": [{"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in resources],
+        "resources": [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}
+                      for r in resources],
         "targets": [{"targetGroup": key, "id": target.id, "port": target.port}
                     for key in sorted(model.targets) for target in model.targets[key]],
         "objects": [_object(status, controller_name) for status in statuses],

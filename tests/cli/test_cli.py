@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.support.plans import ref_to, referenced_name
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOUT = ROOT / "examples" / "checkout-ab"
@@ -36,9 +37,10 @@ def test_plan_checkout_example_json_contract():
     split = rules["split"]["inputs"]
     weights = [g["weight"] for g in split["action"]["forward"]["targetGroups"]]
     assert weights == [90, 10]
-    assert all(g["targetGroupIdentifier"].startswith("ref:HTTPRoute/shop/checkout/backend/")
+    resources = document["resources"]
+    assert all(referenced_name(resources, g["targetGroupIdentifier"]).startswith("HTTPRoute/shop/checkout/backend/")
                for g in split["action"]["forward"]["targetGroups"])
-    assert split["listenerIdentifier"] == "ref:HTTPRoute/shop/checkout/http-80"
+    assert split["listenerIdentifier"] == ref_to(resources, "Listener", "HTTPRoute/shop/checkout/http-80")
     assert rules["pinned-to-b"]["inputs"]["priority"] < split["priority"]
     groups = [r for r in document["resources"] if r["type"] == "aws:vpclattice/targetGroup:TargetGroup"]
     assert {g["inputs"]["config"]["vpcIdentifier"] for g in groups} == {"vpc-0a1b2c3d4e5f60789"}

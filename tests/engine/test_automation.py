@@ -28,7 +28,6 @@ from pulumi.automation.errors import create_command_error
 from pulumi.runtime.proto import events_pb2, events_pb2_grpc
 from semver import VersionInfo
 
-from lattice_program.engine import automation
 from lattice_program.engine.automation import (
     PULUMI_MISSING_EXIT_CODE,
     STACK_LOCKED_EXIT_CODE,

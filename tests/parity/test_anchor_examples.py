@@ -39,6 +39,7 @@ from tests.support.plans import (
     assert_contract_clean,
     forwarded,
     problems_for,
+    referenced_name,
     route_condition,
     rules_of,
     status_of,
@@ -188,7 +189,7 @@ def test_cli_plan_says_what_the_pipeline_plans(example_set):
             for rule in listener.rules:
                 planned_rule = inputs[("ListenerRule", f"{route.key}/{listener.key}/{rule.key}")]
                 assert planned_rule["priority"] == rule.priority
-                weights = [(g["targetGroupIdentifier"].removeprefix("ref:"), g["weight"])
+                weights = [(referenced_name(document["resources"], g["targetGroupIdentifier"]), g["weight"])
                            for g in planned_rule["action"].get("forward", {}).get("targetGroups", [])]
                 assert weights == ([(e.target_group, e.weight) for e in rule.action.target_groups]
                                    if isinstance(rule.action, ForwardAction) else [])

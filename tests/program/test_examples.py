@@ -50,6 +50,46 @@ def resources_of(document: Dict[str, Any], type_: str) -> List[Dict[str, Any]]:
     return [r for r in document["resources"] if r["type"] == type_]
 
 
+def _references(value: Any) -> List[str]:
+    if isinstance(value, str):
+        return [value[4:]] if value.startswith("ref:") else []
+    if isinstance(value, dict):
+        return [ref for item in value.values() for ref in _references(item)]
+    if isinstance(value, list):
+        return [ref for item in value for ref in _references(item)]
+    return []
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[path.name for path in EXAMPLES])
+def test_every_parent_and_reference_names_exactly_one_resource(example: Path):
+    """Plan format 2: URNs are unique, and a consumer walking parents or following a
+    ``ref:`` lands on exactly one resource (in format 1 a component and its first child
+    shared a name)."""
+    resources = plan_example(example)["resources"]
+    urns = [r["urn"] for r in resources]
+    assert len(urns) == len(set(urns)), sorted(u for u in urns if urns.count(u) > 1)
+    by_urn = {r["urn"]: r for r in resources}
+    shared_names = [r["name"] for r in resources if [s["name"] for s in resources].count(r["name"]) > 1]
+    for resource in resources:
+        assert resource["urn"].endswith("::" + resource["name"]) and resource["type"] in resource["urn"]
+        if resource["parent"] is not None:
+            parent = by_urn[resource["parent"]]  # exactly one: URNs are unique
+            assert parent["type"].startswith("lattice:index:"), "only components are parents"
+            assert resource["urn"].split("::")[2].startswith(parent["urn"].split("::")[2] + "$")
+        for reference in _references(resource["inputs"]):
+            assert reference in by_urn, f"{resource['name']}: ref:{reference} names no planned resource"
+            assert not by_urn[reference]["type"].startswith("lattice:index:"), "a reference names a component"
+    walked = 0
+    for resource in resources:  # walking up always ends at the top
+        seen, current = set(), resource
+        while current["parent"] is not None:
+            assert current["urn"] not in seen
+            seen.add(current["urn"])
+            current = by_urn[current["parent"]]
+            walked += 1
+    assert walked and shared_names, "the example should have nesting and a name shared by a component and a child"
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[path.name for path in EXAMPLES])
 def test_example_plans_without_errors(example: Path):
     document = plan_example(example)
@@ -108,7 +148,7 @@ def test_https_custom_domain_has_certificate_domain_and_route_auth():
     assert service["inputs"]["certificateArn"].startswith("arn:aws:acm:")
     assert service["inputs"]["authType"] == "AWS_IAM"
     [auth] = resources_of(document, "aws:vpclattice/authPolicy:AuthPolicy")
-    assert auth["inputs"]["resourceIdentifier"] == f"ref:{service['name']}"
+    assert auth["inputs"]["resourceIdentifier"] == f"ref:{service['urn']}"
 
 
 def test_iam_auth_network_has_network_auth_access_logs_and_security_groups():
@@ -116,7 +156,7 @@ def test_iam_auth_network_has_network_auth_access_logs_and_security_groups():
     [network] = resources_of(document, "aws:vpclattice/serviceNetwork:ServiceNetwork")
     assert network["inputs"]["authType"] == "AWS_IAM"
     [auth] = resources_of(document, "aws:vpclattice/authPolicy:AuthPolicy")
-    assert auth["inputs"]["resourceIdentifier"] == f"ref:{network['name']}"
+    assert auth["inputs"]["resourceIdentifier"] == f"ref:{network['urn']}"
     [logs] = resources_of(document, "aws:vpclattice/accessLogSubscription:AccessLogSubscription")
     assert logs["inputs"]["destinationArn"].startswith("arn:aws:logs:")
     [association] = resources_of(document,

@@ -1,8 +1,9 @@
-"""record_plan: the program under mocks, recorded with references as ``ref:<name>``."""
+"""record_plan: the program under mocks, recorded with URNs and references as ``ref:<URN>``."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pulumi
 import pytest
@@ -36,6 +37,24 @@ ADOPTED = "Gateway/infra/legacy"
 ROUTE = "HTTPRoute/shop/cart"
 TG = "TargetGroup/shop/cart:8080"
 LISTENER = f"{ROUTE}/80-HTTP"
+
+# The engine qualifies a type with its parents' whole type chain.
+CLASS_T = "lattice:index:GatewayClass"
+GATEWAY_T = f"{CLASS_T}$lattice:index:Gateway"
+ROUTE_T = f"{CLASS_T}$lattice:index:HTTPRoute"
+
+
+def urn(chain: str, name: str) -> str:
+    return f"urn:pulumi:dev::lattice-gateway::{chain}::{name}"
+
+
+GC_URN = urn(CLASS_T, GC)
+GW_URN = urn(GATEWAY_T, GW)
+NETWORK_URN = urn(f"{GATEWAY_T}$aws:vpclattice/serviceNetwork:ServiceNetwork", GW)
+ROUTE_URN = urn(ROUTE_T, ROUTE)
+SERVICE_URN = urn(f"{ROUTE_T}$aws:vpclattice/service:Service", ROUTE)
+TG_URN = urn(f"{ROUTE_T}$aws:vpclattice/targetGroup:TargetGroup", TG)
+LISTENER_URN = urn(f"{ROUTE_T}$aws:vpclattice/listener:Listener", LISTENER)
 
 
 def small_model(route_key: str = ROUTE) -> LatticeModel:
@@ -103,41 +122,46 @@ def small_model(route_key: str = ROUTE) -> LatticeModel:
 
 
 EXPECTED = [
-    PlannedResource("lattice:index:GatewayClass", GC, None, {}),
-    PlannedResource("lattice:index:Gateway", GW, GC, {}),
+    PlannedResource(GC_URN, "lattice:index:GatewayClass", GC, None, {}),
+    PlannedResource(GW_URN, "lattice:index:Gateway", GW, GC_URN, {}),
     PlannedResource(
+        NETWORK_URN,
         "aws:vpclattice/serviceNetwork:ServiceNetwork",
         GW,
-        GW,
+        GW_URN,
         {"authType": "NONE", "name": "main-infra"},
     ),
     PlannedResource(
+        urn(f"{GATEWAY_T}$aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation", f"{GW}/cluster-a"),
         "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation",
         f"{GW}/cluster-a",
-        GW,
-        {"serviceNetworkIdentifier": f"ref:{GW}", "vpcIdentifier": "vpc-aaa"},
+        GW_URN,
+        {"serviceNetworkIdentifier": f"ref:{NETWORK_URN}", "vpcIdentifier": "vpc-aaa"},
     ),
-    PlannedResource("lattice:index:Gateway", ADOPTED, GC, {}),
-    PlannedResource("lattice:index:HTTPRoute", ROUTE, GC, {}),
+    PlannedResource(urn(GATEWAY_T, ADOPTED), "lattice:index:Gateway", ADOPTED, GC_URN, {}),
+    PlannedResource(ROUTE_URN, "lattice:index:HTTPRoute", ROUTE, GC_URN, {}),
     PlannedResource(
-        "aws:vpclattice/service:Service", ROUTE, ROUTE, {"authType": "NONE", "name": "cart-shop"}
+        SERVICE_URN, "aws:vpclattice/service:Service", ROUTE, ROUTE_URN, {"authType": "NONE", "name": "cart-shop"}
     ),
     PlannedResource(
+        urn(f"{ROUTE_T}$aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation", f"{ROUTE}->{GW}"),
         "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation",
         f"{ROUTE}->{GW}",
-        ROUTE,
-        {"serviceIdentifier": f"ref:{ROUTE}", "serviceNetworkIdentifier": f"ref:{GW}"},
+        ROUTE_URN,
+        {"serviceIdentifier": f"ref:{SERVICE_URN}", "serviceNetworkIdentifier": f"ref:{NETWORK_URN}"},
     ),
     PlannedResource(
+        urn(f"{ROUTE_T}$aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation", f"{ROUTE}->{ADOPTED}"),
         "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation",
         f"{ROUTE}->{ADOPTED}",
-        ROUTE,
-        {"serviceIdentifier": f"ref:{ROUTE}", "serviceNetworkIdentifier": "sn-0aaaaaaaaaaaaaaaa"},
+        ROUTE_URN,
+        {"serviceIdentifier": f"ref:{SERVICE_URN}", "serviceNetworkIdentifier": "sn-0aaaaaaaaaaaaaaaa"},
     ),
     PlannedResource(
+        TG_URN,
         "aws:vpclattice/targetGroup:TargetGroup",
         TG,
-        ROUTE,
+        ROUTE_URN,
         {
             "config": {
                 "ipAddressType": "IPV4",
@@ -151,32 +175,34 @@ EXPECTED = [
         },
     ),
     PlannedResource(
+        LISTENER_URN,
         "aws:vpclattice/listener:Listener",
         LISTENER,
-        ROUTE,
+        ROUTE_URN,
         {
             "defaultAction": {"fixedResponse": {"statusCode": 404}},
             "name": "cart-80",
             "port": 80,
             "protocol": "HTTP",
-            "serviceIdentifier": f"ref:{ROUTE}",
+            "serviceIdentifier": f"ref:{SERVICE_URN}",
         },
     ),
     PlannedResource(
+        urn(f"{ROUTE_T}$aws:vpclattice/listenerRule:ListenerRule", f"{LISTENER}/api"),
         "aws:vpclattice/listenerRule:ListenerRule",
         f"{LISTENER}/api",
-        ROUTE,
+        ROUTE_URN,
         {
             "action": {
-                "forward": {"targetGroups": [{"targetGroupIdentifier": f"ref:{TG}", "weight": 1}]}
+                "forward": {"targetGroups": [{"targetGroupIdentifier": f"ref:{TG_URN}", "weight": 1}]}
             },
-            "listenerIdentifier": f"ref:{LISTENER}",
+            "listenerIdentifier": f"ref:{LISTENER_URN}",
             "match": {
                 "httpMatch": {"pathMatch": {"caseSensitive": True, "match": {"prefix": "/api"}}}
             },
             "name": "cart-api",
             "priority": 1,
-            "serviceIdentifier": f"ref:{ROUTE}",
+            "serviceIdentifier": f"ref:{SERVICE_URN}",
         },
     ),
 ]
@@ -200,8 +226,13 @@ def test_plan_is_deterministic_and_repeatable_in_one_process():
         assert record_plan(small_model()) == first
 
 
-def test_project_and_stack_do_not_leak_into_the_plan():
-    assert record_plan(small_model(), project="other", stack="prod") == EXPECTED
+def test_project_and_stack_name_the_urns_and_nothing_else():
+    def moved(value):
+        return value.replace("urn:pulumi:dev::lattice-gateway::", "urn:pulumi:prod::other::") if value else value
+
+    expected = [PlannedResource(moved(r.urn), r.type, r.name, moved(r.parent),
+                                json.loads(moved(json.dumps(r.inputs)))) for r in EXPECTED]
+    assert record_plan(small_model(), project="other", stack="prod") == expected
 
 
 def test_a_bad_model_raises_and_the_next_plan_still_works():
@@ -271,11 +302,12 @@ def test_tokens_inside_longer_strings_become_refs_too():
     from lattice_program.program.mock_plan import _PlanRecorder
 
     recorder = _PlanRecorder()
+    recorder._urns[("aws:vpclattice/service:Service", "svc")] = "urn:pulumi:dev::p::aws:vpclattice/service:Service::svc"
     arn = recorder.new_resource(
         MockResourceArgs("aws:vpclattice/service:Service", "svc", {"name": "svc-a"}, custom=True)
     )[1]["arn"]
     document = {"Statement": [{"Resource": f"{arn}/*", "Effect": "Allow"}], "n": 2.5}
     assert recorder._plain(document) == {
-        "Statement": [{"Effect": "Allow", "Resource": "ref:svc/*"}],
+        "Statement": [{"Effect": "Allow", "Resource": "ref:urn:pulumi:dev::p::aws:vpclattice/service:Service::svc/*"}],
         "n": 2.5,
     }

@@ -174,3 +174,35 @@ def problem_fields(problems: Sequence[Problem]) -> List[str]:
 
 def _shown(result: PlanResult) -> List[str]:
     return [str(p) for p in result.problems]
+
+
+# --- the recorded plan ------------------------------------------------------------------
+
+
+def _field(resource: Any, name: str) -> Any:
+    return resource[name] if isinstance(resource, Mapping) else getattr(resource, name)
+
+
+def planned(resources: Sequence[Any], kind: str, name: str) -> Any:
+    """The one planned resource (``PlannedResource`` or plan-JSON entry) named ``name``
+    whose type is ``kind``: a whole type token, or the last part of a pulumi-aws one
+    (``ServiceNetwork`` is ``aws:vpclattice/serviceNetwork:ServiceNetwork``, never the
+    component ``lattice:index:ServiceNetwork`` of the same name)."""
+    def is_kind(type_: str) -> bool:
+        return type_ == kind if ":" in kind else type_.startswith("aws:") and type_.rsplit(":", 1)[-1] == kind
+    found = [r for r in resources if is_kind(_field(r, "type")) and _field(r, "name") == name]
+    assert len(found) == 1, f"expected one {kind} named {name!r}, found {len(found)}"
+    return found[0]
+
+
+def ref_to(resources: Sequence[Any], kind: str, name: str) -> str:
+    """How an input refers to that resource: ``ref:<URN>``."""
+    return "ref:" + _field(planned(resources, kind, name), "urn")
+
+
+def referenced_name(resources: Sequence[Any], reference: str) -> str:
+    """The logical name of the resource a ``ref:<URN>`` input points at (exactly one)."""
+    assert reference.startswith("ref:urn:pulumi:"), f"{reference!r} is not a reference to a URN"
+    found = [_field(r, "name") for r in resources if _field(r, "urn") == reference[4:]]
+    assert len(found) == 1, f"{reference!r} resolves to {len(found)} resources"
+    return found[0]

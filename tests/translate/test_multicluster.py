@@ -23,6 +23,8 @@ from lattice_program.contract.pipeline import PlanResult
 from lattice_program.vocabulary.settings import ClusterSettings
 
 from tests.support.plans import (
+    planned,
+    ref_to,
     CONTROLLER,
     assert_contract_clean,
     forwarded,
@@ -370,11 +372,12 @@ def test_two_cluster_stack_passes_the_contract_and_records_export_components():
     exports = [r.name for r in resources if r.type == "lattice:index:ServiceExport"]
     assert exports == ["ServiceExport/bank/ledger/east", "ServiceExport/bank/ledger/west"]
     groups = {r.name: r for r in resources if r.type == "aws:vpclattice/targetGroup:TargetGroup"}
-    assert groups[EAST_LEDGER].parent == "ServiceExport/bank/ledger/east"
+    assert groups[EAST_LEDGER].parent == planned(resources, "lattice:index:ServiceExport", "ServiceExport/bank/ledger/east").urn
     assert groups[WEST_LEDGER].inputs["config"]["vpcIdentifier"] == WEST_VPC
     [rule] = [r for r in resources if r.type == "aws:vpclattice/listenerRule:ListenerRule"]
     identifiers = [g["targetGroupIdentifier"] for g in rule.inputs["action"]["forward"]["targetGroups"]]
-    assert f"ref:{EAST_LEDGER}" in identifiers and f"ref:{WEST_LEDGER}" in identifiers
+    assert ref_to(resources, "TargetGroup", EAST_LEDGER) in identifiers
+    assert ref_to(resources, "TargetGroup", WEST_LEDGER) in identifiers
     associations = [r for r in resources
                     if r.type == "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation"]
     assert sorted(a.inputs["vpcIdentifier"] for a in associations) == [EAST_VPC, WEST_VPC]

@@ -18,6 +18,7 @@ from lattice_program.program.mock_plan import PlannedResource, record_plan
 from lattice_program.contract.pipeline import PlanResult
 
 from tests.support.plans import (
+    ref_to,
     CONTROLLER,
     VPC,
     assert_contract_clean,
@@ -354,14 +355,15 @@ def test_mock_plan_declares_auth_policies_on_the_network_and_the_service():
                      + auth_policy("cart-auth", ref("HTTPRoute", "cart"), READ_ONLY))
     resources = record_plan(result.model)
     network = the_resource(resources, "aws:vpclattice/serviceNetwork:ServiceNetwork", GATEWAY)
+    network_ref = ref_to(resources, "ServiceNetwork", GATEWAY)
     assert network.inputs["authType"] == "AWS_IAM"
     network_policy = the_resource(resources, "aws:vpclattice/authPolicy:AuthPolicy", f"{GATEWAY}/auth-policy")
-    assert network_policy.inputs == {"policy": compact(ALLOW_ACCOUNT), "resourceIdentifier": f"ref:{GATEWAY}"}
-    assert network_policy.parent == GATEWAY
+    assert network_policy.inputs == {"policy": compact(ALLOW_ACCOUNT), "resourceIdentifier": network_ref}
+    assert network_policy.parent == the_resource(resources, "lattice:index:Gateway", GATEWAY).urn
     service = the_resource(resources, "aws:vpclattice/service:Service", CART)
     assert service.inputs["authType"] == "AWS_IAM"
     service_policy = the_resource(resources, "aws:vpclattice/authPolicy:AuthPolicy", f"{CART}/auth-policy")
-    assert service_policy.inputs == {"policy": compact(READ_ONLY), "resourceIdentifier": f"ref:{CART}"}
+    assert service_policy.inputs == {"policy": compact(READ_ONLY), "resourceIdentifier": ref_to(resources, "Service", CART)}
     assert len(by_type(resources, "aws:vpclattice/authPolicy:AuthPolicy")) == 2
 
 
@@ -372,10 +374,10 @@ def test_mock_plan_declares_access_log_subscriptions_with_resolved_inputs():
     subscriptions = {r.name: r.inputs for r in by_type(resources, "aws:vpclattice/accessLogSubscription:AccessLogSubscription")}
     assert subscriptions == {
         f"{GATEWAY}/access-log/cloudwatch-logs": {
-            "destinationArn": LOG_GROUP, "resourceIdentifier": f"ref:{GATEWAY}",
+            "destinationArn": LOG_GROUP, "resourceIdentifier": ref_to(resources, "ServiceNetwork", GATEWAY),
             "tags": {"lattice-gateway/policy": "AccessLogPolicy/infra/network-logs"}},
         f"{CART}/access-log/s3": {
-            "destinationArn": BUCKET, "resourceIdentifier": f"ref:{CART}",
+            "destinationArn": BUCKET, "resourceIdentifier": ref_to(resources, "Service", CART),
             "tags": {"lattice-gateway/policy": "AccessLogPolicy/shop/cart-logs"}},
     }
 
@@ -385,7 +387,7 @@ def test_mock_plan_of_a_vpc_association_with_security_groups():
     resources = record_plan(result.model)
     [association] = by_type(resources, "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation")
     assert association.inputs["securityGroupIds"] == ["sg-0123456789abcdef0"]
-    assert association.inputs["serviceNetworkIdentifier"] == f"ref:{GATEWAY}"
+    assert association.inputs["serviceNetworkIdentifier"] == ref_to(resources, "ServiceNetwork", GATEWAY)
     assert association.inputs["vpcIdentifier"] == VPC
 
 

@@ -24,6 +24,7 @@ from lattice_program.program.mock_plan import record_plan
 from lattice_program.translate.naming import service_name
 
 from tests.support.plans import (
+    ref_to,
     CONTROLLER,
     assert_contract_clean,
     assert_not_in_model,
@@ -279,7 +280,7 @@ def test_grpc_route_with_two_methods_to_two_versions_passes_the_mock_runtime():
     assert set(paths) == {"/helloworld.Greeter/SayHello", "/helloworld.Greeter/SayHelloAgain"}
     again = paths["/helloworld.Greeter/SayHelloAgain"].inputs
     assert again["match"]["httpMatch"]["method"] == "POST"
-    assert again["action"]["forward"]["targetGroups"] == [{"targetGroupIdentifier": f"ref:{V2}", "weight": 1}]
+    assert again["action"]["forward"]["targetGroups"] == [{"targetGroupIdentifier": ref_to(planned, "TargetGroup", V2), "weight": 1}]
     groups = [r for r in planned if r.type == "aws:vpclattice/targetGroup:TargetGroup"]
     assert {g.inputs["config"]["protocolVersion"] for g in groups} == {"GRPC"}
 
@@ -367,8 +368,8 @@ def test_tls_passthrough_listener_and_its_groups_under_the_mock_runtime():
     assert listener.inputs["protocol"] == "TLS_PASSTHROUGH"
     # pulumi-aws spells the listener's default forward as a one-element list ``forwards``.
     assert listener.inputs["defaultAction"]["forwards"] == [{"targetGroups": [
-        {"targetGroupIdentifier": f"ref:{BLUE}", "weight": 3},
-        {"targetGroupIdentifier": f"ref:{GREEN}", "weight": 1}]}]
+        {"targetGroupIdentifier": ref_to(planned, "TargetGroup", BLUE), "weight": 3},
+        {"targetGroupIdentifier": ref_to(planned, "TargetGroup", GREEN), "weight": 1}]}]
     assert not [r for r in planned if r.type == "aws:vpclattice/listenerRule:ListenerRule"]
     [svc] = [r for r in planned if r.type == "aws:vpclattice/service:Service"]
     assert svc.inputs["customDomainName"] == "vault.example.com"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lattice_program.program.mock_plan import record_plan
 from lattice_program.vocabulary.settings import DefaultServiceNetworkSettings, ServiceNetworkSettings
 from tests.support.plans import LATTICE_CLASS, VPC, assert_contract_clean, plan_yaml, status_of, the_route
+from tests.support.plans import ref_to
 
 CLASS = LATTICE_CLASS
 NETWORK = """
@@ -61,9 +62,10 @@ def test_row4_gateway_of_the_same_name_uses_the_declared_network():
     networks = [r for r in plan if r.type == "aws:vpclattice/serviceNetwork:ServiceNetwork"]
     assert [r.name for r in networks] == ["ServiceNetwork/shared-net"]  # declared once, not by the Gateway
     association = next(r for r in plan if r.type.endswith("ServiceNetworkVpcAssociation"))
-    assert association.inputs["serviceNetworkIdentifier"] == "ref:ServiceNetwork/shared-net"
+    assert association.inputs["serviceNetworkIdentifier"] == ref_to(plan, "ServiceNetwork", "ServiceNetwork/shared-net")
     route_association = next(r for r in plan if r.type.endswith("ServiceNetworkServiceAssociation"))
-    assert route_association.inputs["serviceNetworkIdentifier"] == "ref:ServiceNetwork/shared-net"
+    assert route_association.inputs["serviceNetworkIdentifier"] == ref_to(plan, "ServiceNetwork",
+                                                                     "ServiceNetwork/shared-net")
     assert any(r.type == "lattice:index:ServiceNetwork" for r in plan)
 
 
@@ -84,7 +86,7 @@ def test_row3_default_network_override_moves_routes_to_it():
     assert [a.gateway for a in the_route(result).associations] == ["ServiceNetwork/everything"]
     plan = record_plan(result.model)
     association = next(r for r in plan if r.type.endswith("ServiceNetworkServiceAssociation"))
-    assert association.inputs["serviceNetworkIdentifier"] == "ref:ServiceNetwork/everything"
+    assert association.inputs["serviceNetworkIdentifier"] == ref_to(plan, "ServiceNetwork", "ServiceNetwork/everything")
 
 
 def test_row2_adopted_network_is_never_created():
