@@ -13,17 +13,11 @@ from lattice_program.program.adoption import AdoptionError, adopted_names, resol
 from lattice_program.translate.naming import is_identifier
 from lattice_program.program.mock_plan import record_plan
 from lattice_program.vocabulary.settings import ServiceNetworkSettings
-from tests.support.plans import LATTICE_CLASS, assert_contract_clean, plan_yaml, problems_for
+from tests.support.plans import assert_contract_clean, plan_yaml, problems_for
+from tests.support.world import gateway, gateway_class, world
 
 ARN = "arn:aws:vpc-lattice:us-west-2:111122223333:servicenetwork/sn-0123456789abcdef0"
-WORLD = LATTICE_CLASS + """---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: edge, namespace: infra}
-spec:
-  gatewayClassName: amazon-vpc-lattice
-  listeners: [{name: http, port: 80, protocol: HTTP}]
-"""
+WORLD = world(gateway_class(), gateway("edge", "infra"))
 
 
 def client():

@@ -10,32 +10,23 @@ from botocore.stub import Stubber
 
 from lattice_program.program import stack
 from lattice_program.program.certificates import best_certificate, discover, needs_certificate
-from tests.support.plans import LATTICE_CLASS, plan_yaml, problems_for, the_route
+from tests.support.plans import plan_yaml, problems_for, the_route
+from tests.support.world import gateway, gateway_class, http_route, service, world
 
 EXACT = "arn:aws:acm:us-west-2:111122223333:certificate/11111111-1111-1111-1111-111111111111"
 WILDCARD = "arn:aws:acm:us-west-2:111122223333:certificate/22222222-2222-2222-2222-222222222222"
 NEWER_EXACT = "arn:aws:acm:us-west-2:111122223333:certificate/33333333-3333-3333-3333-333333333333"
-WORLD = LATTICE_CLASS + """---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: edge, namespace: shop}
-spec:
-  gatewayClassName: amazon-vpc-lattice
-  listeners: [{name: https, port: 443, protocol: HTTPS, tls: {mode: Terminate}}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: cart, namespace: shop}
-spec:
-  parentRefs: [{name: edge}]
-  hostnames: [cart.shop.example.com]
-  rules: [{backendRefs: [{name: cart, port: 80}]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: cart, namespace: shop}
-spec: {ports: [{port: 80}]}
-"""
+HTTPS = {"name": "https", "port": 443, "protocol": "HTTPS", "tls": {"mode": "Terminate"}}
+
+
+def cart_world(listener=HTTPS) -> str:
+    return world(gateway_class(), gateway("edge", "shop", listeners=[listener]),
+                 http_route("cart", "shop", parents=["edge"], hostnames=["cart.shop.example.com"],
+                            backends=[("cart", 80)]),
+                 service("cart", "shop"))
+
+
+WORLD = cart_world()
 
 
 def at(day: int) -> datetime:
@@ -93,8 +84,8 @@ def test_discover_warns_naming_the_route_when_nothing_covers_the_domain():
 
 
 def test_a_named_certificate_needs_no_lookup():
-    named = WORLD.replace("tls: {mode: Terminate}", "tls: {mode: Terminate, options: "
-                          "{application-networking.k8s.aws/certificate-arn: '" + EXACT + "'}}")
+    named = cart_world({**HTTPS, "tls": {"mode": "Terminate",
+                                         "options": {"application-networking.k8s.aws/certificate-arn": EXACT}}})
     model = plan_yaml(named).model
     assert not needs_certificate(model.routes()[0])
     assert discover(model, object()) == (model, [])

@@ -10,30 +10,18 @@ from cli.main import app
 from lattice_program.program.mock_plan import record_plan
 from lattice_program.program.declare import declare
 from lattice_program.vocabulary.settings import ClusterSettings
-from tests.support.plans import LATTICE_CLASS, VPC, plan_clusters, plan_yaml, the_route
+from tests.support.plans import VPC, plan_clusters, plan_yaml, the_route
+from tests.support.world import gateway, gateway_class, http_route, service, world
 
 DNS_ENDPOINT = "kubernetes:externaldns.k8s.io/v1alpha1:DNSEndpoint"
-WORLD = LATTICE_CLASS + """---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: edge, namespace: shop}
-spec:
-  gatewayClassName: amazon-vpc-lattice
-  listeners: [{name: http, port: 80, protocol: HTTP}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: cart, namespace: shop}
-spec: {ports: [{port: 80}]}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: cart, namespace: shop}
-spec:
-  parentRefs: [{name: edge}]
-  hostnames: [cart.shop.example.com]
-  rules: [{backendRefs: [{name: cart, port: 80}]}]
-"""
+
+
+def cart_world(hostnames=("cart.shop.example.com",)) -> str:
+    return world(gateway_class(), gateway("edge", "shop"), service("cart", "shop"),
+                 http_route("cart", "shop", parents=["edge"], hostnames=hostnames, backends=[("cart", 80)]))
+
+
+WORLD = cart_world()
 
 
 def test_row37_off_by_default():
@@ -47,7 +35,7 @@ def test_row37_custom_domain_gets_a_dns_endpoint_named_like_the_controller():
 
 
 def test_row37_a_route_without_custom_domain_gets_none():
-    text = WORLD.replace("  hostnames: [cart.shop.example.com]\n", "")
+    text = cart_world(hostnames=())
     assert the_route(plan_yaml(text, external_dns=True)).dns_endpoint is None
 
 

@@ -16,16 +16,12 @@ from lattice_program.contract.requests import model_requests
 from lattice_program.vocabulary.settings import ClusterSettings, StackSettings
 from lattice_program.sources.files import load_text
 from lattice_program.vocabulary.status import Condition, ObjectStatus, ParentStatus, Problem
+from tests.support.world import gateway_class, world
 
 VPC = "vpc-0123456789abcdef0"
 CONTROLLER = StackSettings().controller_name
 # The GatewayClass most tests start from.
-LATTICE_CLASS = f"""
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {{name: amazon-vpc-lattice}}
-spec: {{controllerName: {CONTROLLER}}}
-"""
+LATTICE_CLASS = world(gateway_class(controller=CONTROLLER))
 
 
 def settings(**overrides: Any) -> StackSettings:
