@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 import pulumi
 
@@ -48,9 +48,10 @@ class ProgramHandles:
         return {k: r for gc in self.gateway_classes.values() for k, r in gc.routes.items()}
 
 
-def declare(model: LatticeModel) -> ProgramHandles:
+def declare(model: LatticeModel, *, digest: Optional[str] = None) -> ProgramHandles:
     """Declare every resource of ``model`` in the current Pulumi program and export its
-    outputs.  Raises ValueError, before declaring anything, if keys collide."""
+    outputs, with ``digest`` (of the desired model, program/digest.py) when given.
+    Raises ValueError, before declaring anything, if keys collide."""
     _check_keys_unique(model)
     networks = {spec.key: ServiceNetworkComponent(spec.key, GatewayArgs(spec=spec)) for spec in model.service_networks}
     external_networks = {key: (n.service_network_identifier, n.service_network_arn) for key, n in networks.items()}
@@ -87,6 +88,8 @@ def declare(model: LatticeModel) -> ProgramHandles:
                 target_group_ids[group_key] = group.id
     exported[TARGET_GROUPS_OUTPUT] = target_group_ids
     exported[RULE_PRIORITIES_OUTPUT] = rule_priorities(model)
+    if digest is not None:
+        exported[outputs.MODEL_DIGEST] = digest
 
     for key, value in exported.items():
         pulumi.export(key, value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import pulumi
 
@@ -19,6 +19,7 @@ from lattice_program.program.adoption import AdoptionError, adopted_names, resol
 from lattice_program.program.certificates import discover, needs_certificate
 from lattice_program.contract.pipeline import PlanResult, plan
 from lattice_program.program.declare import ProgramHandles, declare
+from lattice_program.program.digest import model_digest
 from lattice_program.vocabulary.settings import CONFIG_NAMESPACE, ClusterSettings, SettingsError, StackSettings, settings_from_config
 from lattice_program.sources.files import RawObject, SourceError, load_paths
 
@@ -57,13 +58,24 @@ def run(project_dir: Path) -> ProgramHandles:
     """Read, plan and declare.  Unusable settings or unreadable manifests stop the run
     before anything is declared (a partial read must never plan deletions)."""
     try:
-        settings = settings_from_config(config_values(pulumi.Config(CONFIG_NAMESPACE)))
+        settings = stack_settings()
         objects = {cluster.name: _read(project_dir, cluster) for cluster in settings.cluster_list()}
     except (SettingsError, SourceError) as error:
         raise pulumi.RunError(str(error)) from None
-    result = plan(objects, settings, previous_outputs=previous_outputs())
+    return run_objects(objects, settings, previous=previous_outputs())
+
+
+def stack_settings() -> StackSettings:
+    return settings_from_config(config_values(pulumi.Config(CONFIG_NAMESPACE)))
+
+
+def run_objects(objects: Mapping[str, Sequence[RawObject]], settings: StackSettings, *,
+                previous: Optional[Mapping[str, Any]] = None) -> ProgramHandles:
+    """Plan and declare objects already read (each cluster's, by name): the inline
+    program of the watch daemon, and the rest of :func:`run`."""
+    result = plan(objects, settings, previous_outputs=previous)
     report(result)
-    return declare(_looked_up(result.model))
+    return declare(_looked_up(result.model), digest=model_digest(result.model))
 
 
 def _looked_up(model: LatticeModel) -> LatticeModel:

@@ -13,6 +13,9 @@ TARGET_GROUPS = "targetGroups"  # target group key -> ID; read by `latticectl ta
 RULE_PRIORITIES = "rulePriorities"  # "<route key>/<listener key>" -> rule key -> priority
 # Per route key (``Kind/ns/name``): serviceArn, serviceId, dnsName, customDomainName.
 CUSTOM_DOMAIN = "customDomainName"
+# The digest of the desired model the run declared (program/digest.py): a restarted
+# watch daemon compares it with what the clusters ask for before running an update.
+MODEL_DIGEST = "modelDigest"
 
 
 @dataclass(frozen=True)

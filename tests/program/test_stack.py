@@ -8,7 +8,11 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from lattice_program.contract.pipeline import plan
+from lattice_program.program.digest import model_digest
 from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV, config_values, run
+from lattice_program.sources.files import load_paths
+from lattice_program.vocabulary.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE = "aws:vpclattice/listenerRule:ListenerRule"
@@ -45,6 +49,9 @@ def test_run_declares_the_example_with_the_stack_settings(runtime):
     outputs = runtime.resolve(dict(handles.exports))
     assert set(outputs["targetGroups"]) == set(groups)
     assert outputs["rulePriorities"]["HTTPRoute/shop/checkout/http-80"] == {"pinned-to-b": 10, "split": 20}
+    # What a restarted watch daemon compares with the clusters' desired model.
+    desired = plan(load_paths([str(ROOT / "examples/checkout-ab")]), StackSettings(vpc_id="vpc-0a1b2c3d4e5f60789"))
+    assert outputs["modelDigest"] == model_digest(desired.model)
 
 
 def test_run_keeps_previous_priorities(runtime, tmp_path, monkeypatch):

@@ -1,0 +1,33 @@
+"""The digest of a desired model: what a stack applied, in one comparable string.
+
+The stack program exports it (``outputs.MODEL_DIGEST``) on every run, whoever runs it
+(``pulumi up``, ``latticectl up`` or the watch daemon), so the daemon can tell after a
+restart that the stack already holds what the clusters ask for, and run no update.
+Targets are left out: they take the direct sync, never an update.  The tool's version is
+in: a new release may declare the same model differently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+
+import orjson
+
+from components.specs import LatticeModel
+
+
+def _tool_version() -> str:
+    try:
+        return importlib.metadata.version("lattice-gateway")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout without install
+        return "unknown"
+
+
+def model_digest(model: LatticeModel) -> str:
+    """``sha256:<hex>`` over the model's canonical JSON (sorted keys), targets excluded."""
+    canonical = dataclasses.asdict(dataclasses.replace(model, targets={}))
+    body = orjson.dumps({"tool": _tool_version(), "model": canonical},
+                        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return "sha256:" + hashlib.sha256(body).hexdigest()
