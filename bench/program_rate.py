@@ -23,18 +23,14 @@ import gc
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncio  # noqa: E402
 
 import pulumi  # noqa: E402
-from pulumi.runtime import reset_options, set_mocks  # noqa: E402
-from pulumi.runtime.stack import register_stack_transformation, wait_for_rpcs  # noqa: E402
 from pulumi_aws import vpclattice  # noqa: E402
 
 from bench.generate import DEFAULT_SEED, fleet_settings, fleet_yaml  # noqa: E402
@@ -107,25 +103,8 @@ def floor_program(counts: Dict[str, int]) -> Callable[[], None]:
 
 
 def run_under_mocks(program: Callable[[], object]) -> List[mock_plan.PlannedResource]:
-    """``record_plan``'s harness with ``declare(model)`` replaced by ``program``: the same
-    recorder, on a thread of its own, with a fresh event loop closed afterwards."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lattice-bench-floor") as pool:
-        return pool.submit(_run_on_this_thread, program).result()
-
-
-def _run_on_this_thread(program: Callable[[], object]) -> List[mock_plan.PlannedResource]:
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        recorder = mock_plan._PlanRecorder()  # the very mocks record_plan uses
-        reset_options(project=PROJECT, stack=STACK)
-        set_mocks(recorder, project=PROJECT, stack=STACK, preview=False)
-        register_stack_transformation(recorder.note_declaration)
-        program()
-        loop.run_until_complete(wait_for_rpcs())
-        return recorder.plan()
-    finally:
-        mock_plan._close(loop)
+    """``record_plan``'s harness with ``declare(model)`` replaced by ``program``."""
+    return mock_plan.record_program(program, project=PROJECT, stack=STACK)
 
 
 @dataclass

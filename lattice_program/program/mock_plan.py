@@ -34,7 +34,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pulumi
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, reset_options, set_mocks
@@ -87,11 +87,18 @@ def record_plan(
     """Run ``declare(model)`` under mocks and return every resource it registers, in
     declaration order.  Errors of the program (such as ValueError for a bad model)
     propagate unchanged."""
+    return record_program(lambda: declare(model), project=project, stack=stack)
+
+
+def record_program(
+    program: Callable[[], Any], *, project: str = "lattice-gateway", stack: str = "dev"
+) -> List[PlannedResource]:
+    """The same for any Pulumi program function, such as the watch daemon's inline one."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lattice-mock-plan") as pool:
-        return pool.submit(_record_on_this_thread, model, project, stack).result()
+        return pool.submit(_record_on_this_thread, program, project, stack).result()
 
 
-def _record_on_this_thread(model: LatticeModel, project: str, stack: str) -> List[PlannedResource]:
+def _record_on_this_thread(program: Callable[[], Any], project: str, stack: str) -> List[PlannedResource]:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -99,7 +106,7 @@ def _record_on_this_thread(model: LatticeModel, project: str, stack: str) -> Lis
         reset_options(project=project, stack=stack)  # no root stack, fresh settings
         set_mocks(recorder, project=project, stack=stack, preview=False)
         register_stack_transformation(recorder.note_declaration)
-        declare(model)
+        program()
         loop.run_until_complete(wait_for_rpcs())
         return recorder.plan()
     finally:

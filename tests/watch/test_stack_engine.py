@@ -1,0 +1,51 @@
+"""The daemon's engine: its inline program is the plan, and it drives the CLI as asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lattice_program.contract.pipeline import plan
+from lattice_program.program.mock_plan import record_plan, record_program
+from lattice_program.program.stack import run_objects
+from lattice_program.sources.files import load_paths
+from lattice_program.vocabulary.settings import StackSettings
+from lattice_program.watch.converge import observation_of
+from lattice_program.watch.stack_engine import AutomationStackEngine
+from tests.support.pulumi_cli import FakePulumiCLI
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = StackSettings(vpc_id="vpc-0a1b2c3d4e5f60789", cluster_name="east")
+
+
+def checkout() -> dict:
+    return {"east": tuple(load_paths([str(ROOT / "examples" / "checkout-ab")]))}
+
+
+def test_what_the_daemon_applies_is_what_plan_shows_for_the_same_objects():
+    objects = checkout()
+    engine = AutomationStackEngine("dev", SETTINGS, work_dir=ROOT)
+    target = engine._target(observation_of(objects), {})
+    daemon = record_program(target.program)
+    planned = record_plan(plan(objects, SETTINGS).model)
+    assert daemon == planned
+    assert len(daemon) > 10
+
+
+def test_the_inline_program_keeps_the_previous_priorities():
+    previous = {"rulePriorities": {"HTTPRoute/shop/checkout/http-80": {"pinned-to-b": 500, "split": 700}}}
+    resources = record_program(lambda: run_objects(checkout(), SETTINGS, previous=previous))
+    priorities = sorted(r.inputs["priority"] for r in resources if r.type.endswith("ListenerRule"))
+    assert priorities == [500, 700]
+
+
+def test_preview_and_up_go_through_the_cli_with_refresh_when_asked(tmp_path: Path):
+    (tmp_path / "Pulumi.yaml").write_text("name: lattice-gateway\nruntime: python\n")
+    cli = FakePulumiCLI(stacks=("dev",), changes={"preview": {"create": 2}, "up": {"create": 2}},
+                        outputs={"modelDigest": "sha256:abc"})
+    engine = AutomationStackEngine("dev", SETTINGS, work_dir=tmp_path, pulumi_command=cli)
+    observation = observation_of(checkout())
+    assert engine.preview(observation, {}, refresh=True) == {"create": 2}
+    outputs = engine.up(observation, {}, refresh=False)
+    assert outputs["modelDigest"] == "sha256:abc"
+    sent = [call.args for call in cli.calls if call.args[0] in ("preview", "up")]
+    assert "--refresh" in sent[0] and "--refresh" not in sent[1]
