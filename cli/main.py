@@ -96,27 +96,28 @@ def plan(
 
 
 def _operation(operation: str, stack: str, project_dir: Path, refresh: bool) -> None:
-    import json
-    import tempfile
-
     from lattice_program.engine import automation
-    from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV
+    from lattice_program.program import stack as stack_program
 
     try:
         automation.find_pulumi()
-        with tempfile.TemporaryDirectory(prefix="latticectl-") as scratch:
-            env = {}
-            if operation in ("preview", "up"):
-                # The program keeps rule priorities already applied (priorities.py).
-                previous = Path(scratch) / "previous-outputs.json"
-                previous.write_text(json.dumps(_previous_outputs(automation, stack, project_dir)))
-                env[PREVIOUS_OUTPUTS_ENV] = str(previous)
-            target = automation.StackTarget(stack=stack, work_dir=project_dir, env=env)
-            result = automation.run_operation(target, operation, on_output=typer.echo, refresh=refresh)
+        # The program keeps rule priorities already applied (priorities.py).
+        previous = _previous_outputs(automation, stack, project_dir) if operation in ("preview", "up") else {}
+        target = automation.StackTarget(stack=stack, work_dir=project_dir,
+                                        program=_stack_program(stack_program, project_dir, previous))
+        result = automation.run_operation(target, operation, on_output=typer.echo, refresh=refresh)
     except automation.AutomationError as error:
         _fail(str(error), error.exit_code)
     summary = ", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items()))
     typer.echo(f"{operation} of stack {stack}: {summary or 'no changes'}")
+
+
+def _stack_program(stack_program, project_dir: Path, previous: dict):
+    """The project's own program (what ``__main__.py`` runs), as an inline program: it
+    runs in this process, so no Python language host is needed beside the CLI."""
+    def program() -> None:
+        stack_program.run(project_dir, previous=previous)
+    return program
 
 
 def _previous_outputs(automation, stack: str, project_dir: Path) -> dict:

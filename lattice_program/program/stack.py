@@ -7,7 +7,6 @@ log fails the whole update, and one bad route must not stop the others from conv
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Sequence
 
@@ -23,11 +22,6 @@ from lattice_program.program.digest import model_digest
 from lattice_program.vocabulary.settings import CONFIG_NAMESPACE, ClusterSettings, SettingsError, StackSettings, settings_from_config
 from lattice_program.sources.files import RawObject, SourceError, load_paths
 
-# Set by `latticectl up` to a JSON file holding the stack's previous outputs, so rule
-# priorities already applied are kept (see priorities.py).
-PREVIOUS_OUTPUTS_ENV = "LATTICE_GATEWAY_PREVIOUS_OUTPUTS"
-
-
 def config_values(config: pulumi.Config) -> Dict[str, Any]:
     """Our settings from the stack's config; structured values arrive as JSON text."""
     values: Dict[str, Any] = {}
@@ -42,27 +36,23 @@ def config_values(config: pulumi.Config) -> Dict[str, Any]:
     return values
 
 
-def previous_outputs() -> Optional[Dict[str, Any]]:
-    path = os.environ.get(PREVIOUS_OUTPUTS_ENV)
-    if not path:
-        return None
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
 def report(result: PlanResult) -> None:
     for problem in result.problems:
         pulumi.log.warn(f"{problem.severity}: {problem}")
 
 
-def run(project_dir: Path) -> ProgramHandles:
-    """Read, plan and declare.  Unusable settings or unreadable manifests stop the run
-    before anything is declared (a partial read must never plan deletions)."""
+def run(project_dir: Path, *, previous: Optional[Mapping[str, Any]] = None) -> ProgramHandles:
+    """Read, plan and declare.  ``previous``: the stack's outputs from its last update
+    (``latticectl`` hands them over, so rule priorities already applied are kept; a
+    plain ``pulumi up`` has none and allocates afresh).  Unusable settings or unreadable
+    manifests stop the run before anything is declared (a partial read must never plan
+    deletions)."""
     try:
         settings = stack_settings()
         objects = {cluster.name: _read(project_dir, cluster) for cluster in settings.cluster_list()}
     except (SettingsError, SourceError) as error:
         raise pulumi.RunError(str(error)) from None
-    return run_objects(objects, settings, previous=previous_outputs())
+    return run_objects(objects, settings, previous=previous)
 
 
 def stack_settings() -> StackSettings:

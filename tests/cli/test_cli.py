@@ -197,18 +197,33 @@ def test_targets_sync_registers_the_planned_endpoints_into_the_stack_groups(monk
     assert len(report["results"]) == 2
 
 
-def test_up_hands_the_previous_outputs_to_the_program(monkeypatch):
-    """`latticectl up` reads the stack's outputs first and points the program at them, so
-    rule priorities already applied are kept (priorities.py)."""
-    from lattice_program.engine import automation
-    from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV
+def _run_inline(target) -> list:
+    """The inline program latticectl hands the engine, run under Pulumi's mocks with the
+    stack's config as the CLI would pass it."""
+    import pulumi
 
-    previous = {"rulePriorities": {"HTTPRoute/shop/checkout/http-80": {"split": 700}}}
+    from lattice_program.program.mock_plan import record_program
+
+    def with_config() -> None:  # config lives in the program's own context, as under the engine
+        pulumi.runtime.set_all_config({"lattice-gateway:vpcId": "vpc-0a1b2c3d4e5f60789",
+                                       "lattice-gateway:sources": json.dumps(["examples/checkout-ab"])})
+        target.program()
+
+    return record_program(with_config)
+
+
+def test_up_runs_the_stack_program_inline_with_the_previous_outputs(monkeypatch):
+    """`latticectl up` reads the stack's outputs first and hands them to the program, so
+    rule priorities already applied are kept (priorities.py); the program is the
+    project's own, run in this process (no language host needed)."""
+    from lattice_program.engine import automation
+
+    previous = {"rulePriorities": {"HTTPRoute/shop/checkout/http-80": {"pinned-to-b": 500, "split": 700}}}
     seen = {}
 
     def run_operation(target, operation, **kwargs):
         seen["operation"] = operation
-        seen["previous"] = json.loads(Path(target.env[PREVIOUS_OUTPUTS_ENV]).read_text())
+        seen["priorities"] = sorted(r.inputs["priority"] for r in _run_inline(target) if r.type.endswith("ListenerRule"))
         return automation.OperationResult(operation=operation, stack=target.stack, summary={"same": 9, "update": 1},
                                           outputs={}, stdout="")
 
@@ -217,13 +232,12 @@ def test_up_hands_the_previous_outputs_to_the_program(monkeypatch):
     monkeypatch.setattr(automation, "run_operation", run_operation)
     result = runner.invoke(app, ["up", "--stack", "dev"])
     assert result.exit_code == 0, result.output
-    assert seen == {"operation": "up", "previous": previous}
+    assert seen == {"operation": "up", "priorities": [500, 700]}
     assert "update 1" in result.stdout
 
 
-def test_up_on_a_new_stack_starts_without_previous_outputs(monkeypatch):
+def test_preview_of_a_new_stack_starts_without_previous_outputs(monkeypatch):
     from lattice_program.engine import automation
-    from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV
 
     def not_found(target, **kw):
         raise automation.StackNotFound(target.stack, work_dir=target.work_dir)
@@ -231,7 +245,7 @@ def test_up_on_a_new_stack_starts_without_previous_outputs(monkeypatch):
     seen = {}
 
     def run_operation(target, operation, **kwargs):
-        seen["previous"] = json.loads(Path(target.env[PREVIOUS_OUTPUTS_ENV]).read_text())
+        seen["priorities"] = sorted(r.inputs["priority"] for r in _run_inline(target) if r.type.endswith("ListenerRule"))
         return automation.OperationResult(operation=operation, stack=target.stack, summary={}, outputs={}, stdout="")
 
     monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
@@ -239,7 +253,7 @@ def test_up_on_a_new_stack_starts_without_previous_outputs(monkeypatch):
     monkeypatch.setattr(automation, "run_operation", run_operation)
     result = runner.invoke(app, ["preview", "--stack", "fresh"])
     assert result.exit_code == 0, result.output
-    assert seen["previous"] == {}
+    assert seen["priorities"] == [10, 20]  # allocated afresh, spaced
 
 
 def test_strict_plan_exits_1_when_an_object_is_refused(tmp_path):

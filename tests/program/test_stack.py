@@ -10,7 +10,7 @@ import pytest
 
 from lattice_program.contract.pipeline import plan
 from lattice_program.program.digest import model_digest
-from lattice_program.program.stack import PREVIOUS_OUTPUTS_ENV, config_values, run
+from lattice_program.program.stack import config_values, run
 from lattice_program.sources.files import load_paths
 from lattice_program.vocabulary.settings import StackSettings
 
@@ -54,13 +54,10 @@ def test_run_declares_the_example_with_the_stack_settings(runtime):
     assert outputs["modelDigest"] == model_digest(desired.model)
 
 
-def test_run_keeps_previous_priorities(runtime, tmp_path, monkeypatch):
-    previous = tmp_path / "previous.json"
-    previous.write_text(json.dumps({"rulePriorities": {"HTTPRoute/shop/checkout/http-80": {"pinned-to-b": 500,
-                                                                                             "split": 700}}}))
-    monkeypatch.setenv(PREVIOUS_OUTPUTS_ENV, str(previous))
+def test_run_keeps_previous_priorities(runtime):
+    previous = {"rulePriorities": {"HTTPRoute/shop/checkout/http-80": {"pinned-to-b": 500, "split": 700}}}
     set_config({"vpcId": "vpc-0a1b2c3d4e5f60789", "sources": ["examples/checkout-ab"]})
-    run(ROOT)
+    run(ROOT, previous=previous)
     rules = runtime.settle().of_type(RULE)
     assert sorted(r.inputs["priority"] for r in rules.values()) == [500, 700]
 
