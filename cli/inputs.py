@@ -47,9 +47,12 @@ def load_settings(project_dir: Path, stack: Optional[str], **overrides: Any) -> 
         raise InputError(str(error)) from None
 
 
-def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings: StackSettings) -> Inputs:
+def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings: StackSettings,
+                project_dir: Optional[Path] = None) -> Inputs:
     """Each cluster's objects: from PATH... or --context for a one-cluster stack, else from
-    every cluster's own ``sources`` or ``context`` in the stack settings."""
+    every cluster's own ``sources`` or ``context`` in the stack settings.  Sources in the
+    settings are relative to ``project_dir`` (as under ``pulumi up``); PATHs to the
+    working directory."""
     clusters = settings.cluster_list()
     if paths and context:
         raise InputError("give either PATH... or --context, not both")
@@ -67,7 +70,7 @@ def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings
             notes.extend(read_notes)
             complete = complete and read_complete
             continue
-        sources = list(paths or cluster.sources)
+        sources = list(paths) if paths else [str((project_dir or Path(".")) / source) for source in cluster.sources]
         if not sources:
             raise InputError(f"no input for cluster {cluster.name}: name YAML files or directories, '-' for standard "
                              "input, or --context (or set its sources in the stack settings)")

@@ -79,7 +79,7 @@ def plan(
 
     try:
         settings = load_settings(project_dir, stack, vpc_id=vpc_id, cluster_name=cluster_name)
-        inputs = load_inputs(paths, context, settings)
+        inputs = load_inputs(paths, context, settings, project_dir)
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     result = make_plan(inputs.objects, settings)
@@ -171,7 +171,7 @@ def targets_sync(
 
     try:
         settings = load_settings(project_dir, stack)
-        inputs = load_inputs(paths, context, settings)
+        inputs = load_inputs(paths, context, settings, project_dir)
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     result = make_plan(inputs.objects, settings)

@@ -6,6 +6,9 @@ import pytest
 
 from tests.support.pulumi_runtime import RecordingMocks, start, stop
 
+# Fixtures of the real engines (real_pulumi, and the API server).
+pytest_plugins = ["tests.support.engines"]
+
 
 @pytest.fixture
 def runtime():

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
-import shutil
 import stat
 from pathlib import Path
 from typing import Optional
@@ -22,6 +21,7 @@ import yaml
 from pulumi.automation import CommandResult
 from semver import VersionInfo
 
+from tests.support.engines import engine_bin_dir
 from tests.support.pulumi_cli import (
     DIY_LOCK_STDERR,
     SERVICE_LOCK_STDERR,
@@ -573,10 +573,11 @@ def test_operation_result_has_changes_ignores_same() -> None:
 
 
 @pytest.mark.needs_pulumi_cli
-@pytest.mark.skipif(shutil.which("pulumi") is None, reason="the pulumi CLI is not on PATH")
 def test_real_cli_previews_an_empty_inline_program(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("PATH", f"{engine_bin_dir('pulumi')}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "home"))
     state = tmp_path / "state"
     state.mkdir()
     work_dir = tmp_path / "project"

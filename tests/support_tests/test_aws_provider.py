@@ -9,11 +9,9 @@ its ``aws`` plugin.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -37,6 +35,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 from tests.support.aws_provider import install_plugin, plugin_version
 from tests.support.aws_provider.provider import AwsProviderDouble
 from tests.support.aws_provider.values import UNKNOWN, plain_map, property_map
+from tests.support.engines import engine_bin_dir
 from tests.support.lattice_emulator import LatticeEmulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -422,25 +421,6 @@ def test_installed_plugin_serves_its_version(tmp_path):
 # ------------------------------------------------------------- the real engine
 
 
-def _pulumi_bin_dir() -> Path:
-    """The pulumi CLI's bin dir, as ``python tools/engines.py path pulumi`` finds it."""
-    engines_py = REPO / "tools" / "engines.py"
-    if not engines_py.exists():
-        pytest.skip("tools/engines.py does not exist, so there is no built pulumi CLI to run")
-    spec = importlib.util.spec_from_file_location("lattice_tools_engines", engines_py)
-    engines = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = engines  # dataclasses resolve their module while executing it
-    try:
-        spec.loader.exec_module(engines)
-    finally:
-        sys.modules.pop(spec.name, None)
-    bindir = engines.engine_dir("pulumi")
-    if bindir is None:
-        pytest.skip("`python tools/engines.py path pulumi` finds no built pulumi CLI "
-                    "(build it with `python tools/engines.py build --only pulumi`)")
-    return Path(bindir)
-
-
 def _lattice_program(weight: Callable[[], int]) -> Callable[[], None]:
     import pulumi
     import pulumi_aws
@@ -479,7 +459,7 @@ def test_real_engine_loads_the_double_as_the_aws_plugin(tmp_path, emu):
     """
     from pulumi import automation as auto
 
-    bindir = _pulumi_bin_dir()
+    bindir = engine_bin_dir("pulumi")
     home, state, work = tmp_path / "home", tmp_path / "state", tmp_path / "project"
     state.mkdir()
     work.mkdir()

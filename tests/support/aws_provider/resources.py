@@ -189,6 +189,9 @@ def resource_types() -> dict[str, ResourceType]:
 
 
 def resource_type(token: str) -> ResourceType:
+    """By type token.  The experimental SDK's ``request.type`` is the URN's whole
+    qualified type (``parent$type``) for a resource with a parent: the type is its last part."""
+    token = token.rsplit("$", 1)[-1]
     try:
         return resource_types()[token]
     except KeyError:

