@@ -125,3 +125,70 @@ def test_targets_sync_registers_what_the_plan_says(real_pulumi: RealPulumi, tmp_
     registered = sorted((t["id"], t["port"]) for group in client.list_target_groups()["items"]
                         for t in client.list_targets(targetGroupIdentifier=group["id"])["items"])
     assert registered == wanted and wanted
+
+
+ROUTE_HEAD = """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: checkout, namespace: shop}
+spec:
+  parentRefs: [{name: storefront, sectionName: web}]
+  rules:
+"""
+RULES = {
+    "cart": "  - name: cart\n    matches: [{path: {type: PathPrefix, value: /cart}}]\n"
+            "    backendRefs: [{name: checkout-v1, port: 80}]\n",
+    "auth": "  - name: auth\n    matches: [{path: {type: PathPrefix, value: /auth}}]\n"
+            "    backendRefs: [{name: checkout-v2, port: 80}]\n",
+    "health": "  - name: health\n    matches: [{path: {type: Exact, value: /health}}]\n"
+              "    backendRefs: [{name: checkout-v1, port: 80}]\n",
+}
+
+
+def rules_held(emulator) -> Dict[str, int]:
+    return {item["name"].rsplit("-", 1)[0]: item["priority"] for item in emulator.inventory()["Rule"].values()
+            if not item.get("isDefault")}
+
+
+def test_inserted_and_swapped_rules_never_meet_a_taken_priority(real_pulumi: RealPulumi, tmp_path: Path):
+    """The emulator refuses a priority taken on the listener at any step of the real
+    engine's ordering: these ups passing is the property."""
+    root = project(tmp_path, "checkout-ab")
+    route = root / "manifests" / "40-httproute.yaml"
+    up = ("up", "--stack", "realtest", "--project-dir", str(root))
+    # Prefixes of one length: the rules' order breaks the tie.
+    route.write_text(ROUTE_HEAD + RULES["cart"] + RULES["auth"])
+    latticectl(*up)
+    first = rules_held(real_pulumi.emulator)
+    assert first["cart"] < first["auth"]
+
+    route.write_text(ROUTE_HEAD + RULES["health"] + RULES["cart"] + RULES["auth"])  # in front: exact first
+    latticectl(*up)
+    second = rules_held(real_pulumi.emulator)
+    assert second["health"] < second["cart"] < second["auth"]
+    assert (second["cart"], second["auth"]) == (first["cart"], first["auth"])  # kept, not renumbered
+
+    route.write_text(ROUTE_HEAD + RULES["health"] + RULES["auth"] + RULES["cart"])  # two rules swapped
+    latticectl(*up)
+    third = rules_held(real_pulumi.emulator)
+    assert third["health"] < third["auth"] < third["cart"]
+
+
+def test_a_protocol_version_change_creates_the_new_group_before_the_old_goes(real_pulumi: RealPulumi,
+                                                                              tmp_path: Path):
+    root = project(tmp_path, "checkout-ab")
+    up = ("up", "--stack", "realtest", "--project-dir", str(root))
+    latticectl(*up)
+    old = {g["name"]: g["config"]["protocolVersion"] for g in real_pulumi.emulator.inventory()["TargetGroup"].values()}
+    assert set(old.values()) == {"HTTP1"}
+    (root / "manifests" / "50-policy.yaml").write_text(
+        "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: TargetGroupPolicy\n"
+        "metadata: {name: v2-h2, namespace: shop}\n"
+        "spec: {targetRef: {group: '', kind: Service, name: checkout-v2}, protocol: HTTP, protocolVersion: HTTP2}\n")
+    result = latticectl(*up)
+    assert summary(result).get("replace") == 1
+    groups = {g["name"]: g["config"]["protocolVersion"] for g in real_pulumi.emulator.inventory()["TargetGroup"].values()}
+    assert sorted(groups.values()) == ["HTTP1", "HTTP2"] and set(groups) != set(old)
+    operations = [op for op, _ in real_pulumi.emulator.mutating_calls]
+    created = len(operations) - 1 - operations[::-1].index("CreateTargetGroup")
+    deleted = operations.index("DeleteTargetGroup")
+    assert created < deleted  # create before delete: no moment without a group, no name clash
