@@ -99,15 +99,22 @@ def _operation(operation: str, stack: str, project_dir: Path, refresh: bool) -> 
     from lattice_program.engine import automation
     from lattice_program.program import stack as stack_program
 
-    try:
-        automation.find_pulumi()
-        # The program keeps rule priorities already applied (priorities.py).
-        previous = _previous_outputs(automation, stack, project_dir) if operation in ("preview", "up") else {}
-        target = automation.StackTarget(stack=stack, work_dir=project_dir,
-                                        program=_stack_program(stack_program, project_dir, previous))
-        result = automation.run_operation(target, operation, on_output=typer.echo, refresh=refresh)
-    except automation.AutomationError as error:
-        _fail(str(error), error.exit_code)
+    from lattice_program.engine.interrupts import graceful_interrupts
+
+    with graceful_interrupts() as interrupts:
+        try:
+            automation.find_pulumi()
+            # The program keeps rule priorities already applied (priorities.py).
+            previous = _previous_outputs(automation, stack, project_dir) if operation in ("preview", "up") else {}
+            target = automation.StackTarget(stack=stack, work_dir=project_dir,
+                                            program=_stack_program(stack_program, project_dir, previous))
+            result = automation.run_operation(target, operation, on_output=typer.echo, refresh=refresh)
+        except automation.AutomationError as error:
+            if interrupts.received:
+                _fail(f"{operation} of stack {stack} was cancelled by {interrupts.received}: the operations in "
+                      "flight finished, state was saved and the stack is not locked; run it again to go on",
+                      EXIT_FAILED)
+            _fail(str(error), error.exit_code)
     summary = ", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items()))
     typer.echo(f"{operation} of stack {stack}: {summary or 'no changes'}")
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -192,3 +196,54 @@ def test_a_protocol_version_change_creates_the_new_group_before_the_old_goes(rea
     created = len(operations) - 1 - operations[::-1].index("CreateTargetGroup")
     deleted = operations.index("DeleteTargetGroup")
     assert created < deleted  # create before delete: no moment without a group, no name clash
+
+
+def start_up(root: Path, stack: str = "realtest") -> subprocess.Popen:
+    """``latticectl up`` in a process of its own, as a person or a CI job runs it."""
+    return subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--stack", stack, "--project-dir", str(root)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for_call(emulator, operation: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(op == operation for op, _ in emulator.calls):
+        assert time.monotonic() < deadline, f"no {operation} within {timeout}s"
+        time.sleep(0.05)
+
+
+def locks(real: RealPulumi) -> list:
+    return sorted(real.backend.rglob(".pulumi/locks/**/*.json"))
+
+
+def test_sigterm_mid_update_leaves_no_lock_and_the_next_up_converges(real_pulumi: RealPulumi, tmp_path: Path):
+    root = project(tmp_path, "checkout-ab")
+    real_pulumi.emulator.latency["CreateRule"] = 3.0  # an update still in flight when the signal comes
+    process = start_up(root)
+    wait_for_call(real_pulumi.emulator, "CreateRule")
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 1, output
+    assert "cancelled by SIGTERM" in output and "not locked" in output
+    assert locks(real_pulumi) == []
+    real_pulumi.emulator.latency.clear()
+    latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    assert len(real_pulumi.emulator.inventory()["Rule"]) == 2  # each once: the one in flight was saved
+    assert set(summary(latticectl("up", "--stack", "realtest", "--project-dir", str(root)))) == {"same"}
+
+
+def test_a_second_up_during_an_update_reports_the_lock_and_changes_nothing(real_pulumi: RealPulumi,
+                                                                            tmp_path: Path):
+    root = project(tmp_path, "checkout-ab")
+    real_pulumi.emulator.latency["CreateRule"] = 2.0
+    first = start_up(root)
+    try:
+        wait_for_call(real_pulumi.emulator, "CreateRule")
+        calls = len(real_pulumi.emulator.calls)
+        second = runner.invoke(app, ["up", "--stack", "realtest", "--project-dir", str(root)])
+        assert second.exit_code == 4, second.output
+        assert "locked" in second.output and "pulumi cancel" in second.output
+        assert all(op == "CreateRule" for op, _ in real_pulumi.emulator.calls[calls:])  # only the first's
+    finally:
+        output, _ = first.communicate(timeout=120)
+    assert first.returncode == 0, output
+    assert locks(real_pulumi) == []

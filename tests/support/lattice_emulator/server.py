@@ -6,6 +6,7 @@ import copy
 import socket
 import sys
 import threading
+import time
 import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +49,9 @@ class LatticeEmulator:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         # Tracebacks of requests the emulator itself failed on (answered with a 500).
         self.internal_errors: list[str] = []
+        # Fault injection: seconds an operation takes before it is applied (a slow or
+        # hanging AWS), by operation name.
+        self.latency: dict[str, float] = {}
         self._router = Router()
         self._address = (host, port)
         self._server: _Server | None = None
@@ -151,6 +155,8 @@ class LatticeEmulator:
             self.calls.append((operation, {}))
             return serialize_error(error)
         self.calls.append((operation, copy.deepcopy(params)))
+        if self.latency.get(operation):
+            time.sleep(self.latency[operation])
         try:
             violations = check_request(operation, params)
             if violations:
