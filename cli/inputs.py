@@ -7,6 +7,7 @@ kubeconfig context that does not exist.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -128,3 +129,15 @@ def _stack_file(project_dir: Path, stack: str) -> Path:
         return stack_config_path(project_dir, stack)
     except AutomationError as error:
         raise InputError(str(error)) from None
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration(text: str, option: str) -> float:
+    """Seconds in ``text``: ``500ms``, ``2s``, ``10m``, ``1h``, or several (``1m30s``)."""
+    parts = _DURATION.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text.strip():
+        raise InputError(f"{option} {text!r}: write a duration such as 500ms, 2s, 10m or 1h30m")
+    return sum(float(number) * _SECONDS[unit] for number, unit in parts)

@@ -157,6 +157,82 @@ def destroy(stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to d
     _operation("destroy", stack, project_dir, False)
 
 
+class DriftMode(str, Enum):
+    warn = "warn"
+    remediate = "remediate"
+
+
+class LogFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def watch(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to keep converged.")],
+    context: Annotated[Optional[List[str]], typer.Option("--context", help="Kubeconfig context of a cluster (CTX for a one-cluster stack, CLUSTER=CTX otherwise); repeat for several. Default: the stack settings' contexts.")] = None,
+    debounce: Annotated[str, typer.Option(help="Quiet time after a change before converging.")] = "2s",
+    max_wait: Annotated[str, typer.Option("--max-wait", help="Longest a change waits for a converge, however busy the clusters.")] = "30s",
+    resync: Annotated[str, typer.Option(help="How often to look for drift (refresh + preview), with 10% jitter.")] = "10m",
+    max_deletions: Annotated[int, typer.Option("--max-deletions", help="Refuse an update that deletes or replaces more resources than this (Stalled until a person runs `latticectl up`).")] = 25,
+    drift: Annotated[DriftMode, typer.Option(help="warn: report drift; remediate: apply the stack back over it.")] = DriftMode.warn,
+    metrics_addr: Annotated[str, typer.Option("--metrics-addr", help="Where /healthz, /readyz and /metrics are served; '' for nowhere.")] = ":8080",
+    log_format: Annotated[LogFormat, typer.Option("--log-format", help="text for people, json for log pipelines.")] = LogFormat.text,
+    grace_period: Annotated[str, typer.Option("--grace-period", help="After SIGTERM, how long an update in flight may finish before it is cancelled cleanly.")] = "60s",
+    once: Annotated[bool, typer.Option("--once", help="Sync, converge once and exit: 0 converged, 1 not (for CI and cron).")] = False,
+    project_dir: ProjectDir = _default_project_dir(),
+) -> None:
+    """Watch the stack's clusters and keep VPC Lattice converged to them through the Automation API (needs the pulumi CLI)."""
+    import logging
+    import signal
+
+    from lattice_program.engine import automation
+    from lattice_program.engine.interrupts import interrupt_pulumi
+    from lattice_program.vocabulary.settings import SettingsError
+    from lattice_program.watch import logs
+    from lattice_program.watch.cache import ClusterCache
+    from lattice_program.watch.daemon import Daemon, WatchOptions, cluster_contexts, connect_cluster
+    from lattice_program.watch.stack_engine import AutomationStackEngine
+
+    from .inputs import InputError, duration, load_settings
+
+    logs.configure(log_format.value)
+    try:
+        settings = load_settings(project_dir, stack)
+        options = WatchOptions(stack=stack, contexts=tuple(context or ()), debounce=duration(debounce, "--debounce"),
+                               max_wait=duration(max_wait, "--max-wait"), resync=duration(resync, "--resync"),
+                               max_deletions=max_deletions, drift=drift.value, metrics_addr=metrics_addr or None,
+                               once=once, grace=duration(grace_period, "--grace-period"))
+        contexts = cluster_contexts(settings, options.contexts)
+        automation.find_pulumi()
+    except (InputError, SettingsError, ValueError) as error:
+        _fail(str(error), EXIT_USAGE)
+    except automation.AutomationError as error:
+        _fail(str(error), error.exit_code)
+    log = logging.getLogger("lattice_program.watch")
+    engine = AutomationStackEngine(stack, settings, work_dir=project_dir, on_output=log.debug)
+    daemon = Daemon(options, settings, engine, caches={})
+    try:
+        for name, cluster_context in contexts.items():
+            daemon.caches[name] = ClusterCache(connect_cluster(cluster_context), name,
+                                               on_change=lambda change: daemon.on_change(change.cluster, change.kind))
+    except Exception as error:  # a kubeconfig that cannot be used: ClusterUnavailable names it
+        daemon.stop()
+        for cache in daemon.caches.values():
+            cache.stop()
+        _fail(str(error), EXIT_USAGE)
+
+    def stop(signum: int, _frame: object) -> None:
+        if daemon.stop_event.is_set():  # the second signal: cancel the update in flight now, cleanly
+            interrupt_pulumi()
+        log.info("%s: stopping", signal.Signals(signum).name)
+        daemon.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    raise typer.Exit(daemon.run())
+
+
 @targets_app.command("sync")
 def targets_sync(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose target groups to fill (IDs from its outputs).")],

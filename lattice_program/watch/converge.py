@@ -194,7 +194,11 @@ class Converger:
             previous = self._previous_outputs()
         except AutomationError as error:
             return self._failed(error, desired=None)
-        result = plan(dict(observation.objects), self.settings, previous_outputs=previous)
+        try:
+            result = plan(dict(observation.objects), self.settings, previous_outputs=previous)
+        except Exception as error:  # a bug of ours must not end the loop: say it, retry later
+            log.exception("stack %s: planning failed", self.stack)
+            return self._failed(error, desired=None)
         desired = model_digest(result.model)
         applied = previous.get(outputs.MODEL_DIGEST)
         if self.status.state is State.STALLED and desired == self._stalled_on and not force:
@@ -212,8 +216,9 @@ class Converger:
                 self.metrics.deletions_refused.labels(self.stack).inc()
                 self._stall(desired, Outcome.DELETIONS_REFUSED.value,
                             f"the update would delete or replace {destructive} resources, more than --max-deletions "
-                            f"{self.max_deletions} ({_counts(changes)}); nothing was changed. If that is meant, run "
-                            f"`latticectl up --stack {self.stack} --allow-deletions`; otherwise fix the input")
+                            f"{self.max_deletions} ({_counts(changes)}); nothing was changed. If that is meant, apply it "
+                            f"as a person with `latticectl up --stack {self.stack}` (the daemon sees the stack "
+                            "hold it on its next resync); otherwise fix the input")
                 return Outcome.DELETIONS_REFUSED
             after = dict(self.engine.up(observation, previous, refresh=refresh))
         except StackLocked as error:
@@ -233,8 +238,10 @@ class Converger:
         (someone changed Lattice directly) is reported, or with ``remediate`` applied
         back; a pass that is due anyway, or a Stalled stack, is left to the loop."""
         with self._one_at_a_time:
+            if self.status.state is State.STALLED:
+                return self._recheck_stalled()
             if self.status.state is not State.READY:
-                return Outcome.STALLED if self.status.state is State.STALLED else Outcome.INCOMPLETE_READ
+                return Outcome.INCOMPLETE_READ
             observation = self.observe()
             if not observation.complete:
                 return Outcome.INCOMPLETE_READ
@@ -254,6 +261,18 @@ class Converger:
             self._refresh_next = True  # a plain up compares with state, which has not seen the drift
             self.request()
         return Outcome.DRIFTED
+
+    def _recheck_stalled(self) -> Outcome:
+        """A person may have applied what the daemon refused: the stack's outputs say so."""
+        try:
+            self._previous = dict(self.engine.outputs())
+        except AutomationError:
+            return Outcome.STALLED
+        if self._stalled_on is not None and self._previous.get(outputs.MODEL_DIGEST) == self._stalled_on:
+            self._succeeded(self._stalled_on, self.status.last_plan, Outcome.UP_TO_DATE.value,
+                            "the stack holds what the clusters ask for (applied by a person)")
+            return Outcome.UP_TO_DATE
+        return Outcome.STALLED
 
     def _previous_outputs(self) -> Dict[str, Any]:
         if self._previous is None:

@@ -32,7 +32,9 @@ def objects(weight_b: int = 10, *, routes: int = 1) -> Observation:
 class EngineDouble:
     """Records what the loop asks; answers with the digest the real program exports."""
 
-    def __init__(self, *, applied: Optional[str] = None, preview: Optional[Dict[str, int]] = None) -> None:
+    def __init__(self, *, applied: Optional[str] = None, preview: Optional[Dict[str, int]] = None,
+                 stack_settings=None) -> None:
+        self.settings = stack_settings or settings()
         self.stack_outputs: Dict[str, Any] = {} if applied is None else {"modelDigest": applied}
         self.preview_counts = preview or {"create": 3, "same": 0}
         self.calls: List[str] = []
@@ -56,7 +58,7 @@ class EngineDouble:
         self.calls.append("refresh-up" if refresh else "up")
         self.up_started.set()
         self.release_up.wait(5)
-        result = plan(dict(observation.objects), settings(), previous_outputs=previous)
+        result = plan(dict(observation.objects), self.settings, previous_outputs=previous)
         self.stack_outputs = {"modelDigest": model_digest(result.model)}
         return self.stack_outputs
 
@@ -99,7 +101,7 @@ def test_more_deletions_than_allowed_are_refused_until_the_input_changes():
     assert loop.converge_once() is Outcome.DELETIONS_REFUSED
     assert "up" not in engine.calls
     assert loop.status.state is State.STALLED and "32 resources" in loop.status.message
-    assert "--allow-deletions" in loop.status.message
+    assert "latticectl up --stack dev" in loop.status.message
     assert loop.metrics.deletions_refused.labels("dev")._value.get() == 1
     assert loop.converge_once() is Outcome.STALLED  # same input: no new preview
     assert engine.calls.count("preview") == 1
@@ -209,3 +211,14 @@ def test_drift_is_reported_and_with_remediate_applied_back():
     assert engine.calls[-2:] == ["refresh-preview", "refresh-up"]
     assert loop.converge_once(force=True) is Outcome.APPLIED
     assert engine.calls[-2:] == ["preview", "up"]
+
+
+def test_a_stall_ends_when_a_person_applies_the_refused_input():
+    engine = EngineDouble(preview={"delete": 40})
+    loop = converger(engine, objects, max_deletions=25)
+    assert loop.converge_once() is Outcome.DELETIONS_REFUSED
+    assert loop.resync(remediate=False) is Outcome.STALLED  # nobody applied it yet
+    engine.stack_outputs = {"modelDigest": loop.status.desired_digest}  # `latticectl up` by a person
+    assert loop.resync(remediate=False) is Outcome.UP_TO_DATE
+    assert loop.status.state is State.READY and "by a person" in loop.status.message
+    assert "up" not in engine.calls
