@@ -193,6 +193,7 @@ def watch(
     from lattice_program.watch.cache import ClusterCache
     from lattice_program.watch.daemon import Daemon, WatchOptions, cluster_contexts, connect_cluster
     from lattice_program.watch.stack_engine import AutomationStackEngine
+    from lattice_program.watch.status_writer import StatusWriter
 
     from .inputs import InputError, duration, load_settings
 
@@ -211,12 +212,17 @@ def watch(
         _fail(str(error), error.exit_code)
     log = logging.getLogger("lattice_program.watch")
     engine = AutomationStackEngine(stack, settings, work_dir=project_dir, on_output=log.debug)
-    daemon = Daemon(options, settings, engine, caches={})
     try:
-        for name, cluster_context in contexts.items():
-            daemon.caches[name] = ClusterCache(connect_cluster(cluster_context), name,
-                                               on_change=lambda change: daemon.on_change(change.cluster, change.kind))
+        clients = {name: connect_cluster(cluster_context) for name, cluster_context in contexts.items()}
     except Exception as error:  # a kubeconfig that cannot be used: ClusterUnavailable names it
+        _fail(str(error), EXIT_USAGE)
+    daemon = Daemon(options, settings, engine, caches={},
+                    status_writer=StatusWriter(clients, controller_name=settings.controller_name))
+    try:
+        for name, api_client in clients.items():
+            daemon.caches[name] = ClusterCache(api_client, name,
+                                               on_change=lambda change: daemon.on_change(change.cluster, change.kind))
+    except Exception as error:
         daemon.stop()
         for cache in daemon.caches.values():
             cache.stop()

@@ -274,6 +274,11 @@ class Converger:
             return Outcome.UP_TO_DATE
         return Outcome.STALLED
 
+    @property
+    def outputs(self) -> Mapping[str, Any]:
+        """The stack's outputs as last read or left by an update (empty before either)."""
+        return dict(self._previous or {})
+
     def _previous_outputs(self) -> Dict[str, Any]:
         if self._previous is None:
             self._previous = dict(self.engine.outputs())

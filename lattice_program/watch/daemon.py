@@ -15,15 +15,16 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Literal, Optional, Protocol, Sequence, Tuple
+from typing import Callable, Dict, List, Literal, Mapping, Optional, Protocol, Sequence, Tuple
 
 from lattice_program.engine.interrupts import interrupt_pulumi
 from lattice_program.sources.files import RawObject
 from lattice_program.vocabulary.settings import SettingsError, StackSettings
 from lattice_program.watch.backoff import Backoff
-from lattice_program.watch.converge import Converger, Observation, Outcome, StackEngine
+from lattice_program.watch.converge import ConvergeStatus, Converger, Observation, Outcome, StackEngine, State
 from lattice_program.watch.health import HealthServer
 from lattice_program.watch.metrics import DaemonMetrics
+from lattice_program.watch.status_writer import LatticeOutcome, StatusWriter
 
 log = logging.getLogger("lattice_program.watch")
 
@@ -85,6 +86,20 @@ def connect_cluster(context: Optional[str]):
     return connect(context=context)
 
 
+def _live_key(ref) -> Tuple[str, str, str, str]:
+    return (ref.cluster, ref.kind, ref.namespace or "", ref.name)
+
+
+def _lattice_outcome(status: ConvergeStatus) -> Optional[LatticeOutcome]:
+    """What ``Programmed`` says after a converge; ``None``: write nothing now (a read that
+    was incomplete, a lock, a pass still running)."""
+    if status.state is State.READY:
+        return LatticeOutcome(True, "VPC Lattice holds it")
+    if status.state is State.STALLED or (status.state is State.PROGRESSING and status.reason == "Retrying"):
+        return LatticeOutcome(False, status.message)
+    return None
+
+
 class ClusterCacheLike(Protocol):
     """What the daemon needs of one cluster's caches (``watch/cache.ClusterCache``)."""
 
@@ -102,7 +117,8 @@ class ClusterCacheLike(Protocol):
 
 class Daemon:
     def __init__(self, options: WatchOptions, settings: StackSettings, engine: StackEngine, *,
-                 caches: Dict[str, ClusterCacheLike], metrics: Optional[DaemonMetrics] = None) -> None:
+                 caches: Dict[str, ClusterCacheLike], metrics: Optional[DaemonMetrics] = None,
+                 status_writer: Optional[StatusWriter] = None) -> None:
         self.options = options
         self.settings = settings
         self.metrics = metrics or DaemonMetrics()
@@ -113,6 +129,9 @@ class Daemon:
                                    backoff=Backoff(base=5.0, cap=300.0), metrics=self.metrics)
         self._threads: List[threading.Thread] = []
         self._health: Optional[HealthServer] = None
+        self.status_writer = status_writer
+        self._last_written: Optional[Tuple] = None
+        self.converger.listeners.append(self._write_back)
 
     # -- what the converger reads --------------------------------------------------------
 
@@ -126,6 +145,38 @@ class Daemon:
     def on_change(self, cluster: str, kind: str) -> None:
         self.metrics.events.labels(cluster, kind).inc()
         self.converger.notify()
+
+    # -- status write-back ------------------------------------------------------------------
+
+    def _write_back(self, status: ConvergeStatus) -> None:
+        """After each converge outcome: every object's status, each to its own cluster."""
+        outcome = _lattice_outcome(status)
+        if self.status_writer is None or outcome is None or status.last_plan is None:
+            return
+        moment = (status.state, status.reason, status.message, status.applied_digest, status.desired_digest)
+        if moment == self._last_written:
+            return
+        self._last_written = moment
+        live = self._live_objects()
+        report = self.status_writer.write(status.last_plan.statuses, lambda ref: live.get(_live_key(ref)),
+                                          self.converger.outputs, outcome)
+        if status.reason == Outcome.DELETIONS_REFUSED.value:
+            for object_status in status.last_plan.statuses:
+                ref = object_status.ref
+                if ref.kind == "Gateway" and _live_key(ref) in live:
+                    self.status_writer.event(ref, live[_live_key(ref)], "DeletionsRefused", status.message)
+        if report.written or report.failed:
+            log.info("status written to %d object(s), %d unchanged, %d failed", len(report.written),
+                     report.unchanged, len(report.failed))
+
+    def _live_objects(self) -> Dict[Tuple[str, str, str, str], Mapping]:
+        live = {}
+        for cluster, cache in self.caches.items():
+            for raw in cache.objects():
+                body = raw.body
+                metadata = body.get("metadata") or {}
+                live[(cluster, body.get("kind"), metadata.get("namespace") or "", metadata.get("name"))] = body
+        return live
 
     # -- probes ----------------------------------------------------------------------------
 
