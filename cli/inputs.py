@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from components.specs import LatticeModel, Target
-from lattice_program.vocabulary.outputs import TARGET_GROUPS
 from lattice_program.vocabulary.settings import SettingsError, StackSettings, merged, read_stack_file, settings_from_config
 from lattice_program.sources.files import RawObject, SourceError, load_paths
 from lattice_program.vocabulary.status import Problem
@@ -92,25 +90,6 @@ def _read_cluster(context: str, cluster_name: str):
     notes = [Problem(None, "", f"cluster read incomplete: {failure}", "warning", f"context {context}")
              for failure in read.failures]
     return read.objects, notes, read.complete
-
-
-def desired_by_group_id(model: LatticeModel, outputs: Mapping[str, Any], *,
-                        complete: bool) -> Tuple[Dict[str, Optional[Sequence[Target]]], List[str]]:
-    """Desired members keyed by target group ID (from the stack's outputs).
-
-    Groups not created yet are returned separately.  When the read was incomplete every
-    group's desired set is unknown (None), so the sync registers nothing and removes nothing.
-    """
-    ids = outputs.get(TARGET_GROUPS) or {}
-    desired: Dict[str, Optional[Sequence[Target]]] = {}
-    missing: List[str] = []
-    for key in sorted(model.targets):
-        group_id = ids.get(key)
-        if not group_id:
-            missing.append(key)
-            continue
-        desired[group_id] = model.targets[key] if complete else None
-    return desired, missing
 
 
 def aws_region(project_dir: Path, stack: str) -> Optional[str]:

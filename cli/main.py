@@ -195,7 +195,7 @@ def watch(
     from lattice_program.watch.stack_engine import AutomationStackEngine
     from lattice_program.watch.status_writer import StatusWriter
 
-    from .inputs import InputError, duration, load_settings
+    from .inputs import InputError, aws_region, duration, load_settings
 
     logs.configure(log_format.value)
     try:
@@ -216,8 +216,11 @@ def watch(
         clients = {name: connect_cluster(cluster_context) for name, cluster_context in contexts.items()}
     except Exception as error:  # a kubeconfig that cannot be used: ClusterUnavailable names it
         _fail(str(error), EXIT_USAGE)
+    region = aws_region(project_dir, stack)
+    lattice = _lazy_lattice_client(region)
     daemon = Daemon(options, settings, engine, caches={},
-                    status_writer=StatusWriter(clients, controller_name=settings.controller_name))
+                    status_writer=StatusWriter(clients, controller_name=settings.controller_name),
+                    lattice_client=lattice)
     try:
         for name, api_client in clients.items():
             daemon.caches[name] = ClusterCache(api_client, name,
@@ -239,6 +242,19 @@ def watch(
     raise typer.Exit(daemon.run())
 
 
+def _lazy_lattice_client(region: Optional[str]):
+    """A VPC Lattice client made on first use (boto3 is heavy) and then kept."""
+    made = []
+
+    def client():
+        if not made:
+            import boto3
+
+            made.append(boto3.client("vpc-lattice", region_name=region))
+        return made[0]
+    return client
+
+
 @targets_app.command("sync")
 def targets_sync(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose target groups to fill (IDs from its outputs).")],
@@ -253,10 +269,10 @@ def targets_sync(
     """Register each target group's endpoints with VPC Lattice: ListTargets, then Register/DeregisterTargets."""
     from lattice_program.engine import automation
     from lattice_program.contract.pipeline import plan as make_plan
-    from lattice_program.engine.targets import report_to_dict, sync_targets
+    from lattice_program.engine.targets import desired_by_group_id, report_to_dict, sync_targets
 
     from . import render
-    from .inputs import InputError, aws_region, desired_by_group_id, load_inputs, load_settings
+    from .inputs import InputError, aws_region, load_inputs, load_settings
 
     try:
         settings = load_settings(project_dir, stack)

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.specs import Target
+from components.specs import LatticeModel, Target
+from lattice_program.vocabulary.outputs import TARGET_GROUPS
 
 # RegisterTargets/DeregisterTargets accept 1..100 targets per call (API model
 # RegisterTargetsRequestTargetsList; the AWS controller chunks at the same size).
@@ -353,3 +354,22 @@ def _sorted(targets: set[Target]) -> tuple[Target, ...]:
 
 def _target_to_dict(target: Target) -> dict[str, Any]:
     return {"id": target.id, "port": target.port}
+
+
+def desired_by_group_id(model: LatticeModel, outputs: Mapping[str, Any], *,
+                        complete: bool) -> Tuple[Dict[str, Optional[Sequence[Target]]], List[str]]:
+    """Desired members keyed by target group ID (from the stack's outputs).
+
+    Groups not created yet are returned separately.  When the read was incomplete every
+    group's desired set is unknown (None), so the sync registers nothing and removes nothing.
+    """
+    ids = outputs.get(TARGET_GROUPS) or {}
+    desired: Dict[str, Optional[Sequence[Target]]] = {}
+    missing: List[str] = []
+    for key in sorted(model.targets):
+        group_id = ids.get(key)
+        if not group_id:
+            missing.append(key)
+            continue
+        desired[group_id] = model.targets[key] if complete else None
+    return desired, missing

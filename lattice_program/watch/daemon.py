@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Literal, Mapping, Optional, Protocol, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Protocol, Sequence, Tuple
 
 from lattice_program.engine.interrupts import interrupt_pulumi
 from lattice_program.sources.files import RawObject
@@ -25,6 +25,7 @@ from lattice_program.watch.converge import ConvergeStatus, Converger, Observatio
 from lattice_program.watch.health import HealthServer
 from lattice_program.watch.metrics import DaemonMetrics
 from lattice_program.watch.status_writer import LatticeOutcome, StatusWriter
+from lattice_program.watch.targets import TargetFastPath
 
 log = logging.getLogger("lattice_program.watch")
 
@@ -118,7 +119,8 @@ class ClusterCacheLike(Protocol):
 class Daemon:
     def __init__(self, options: WatchOptions, settings: StackSettings, engine: StackEngine, *,
                  caches: Dict[str, ClusterCacheLike], metrics: Optional[DaemonMetrics] = None,
-                 status_writer: Optional[StatusWriter] = None) -> None:
+                 status_writer: Optional[StatusWriter] = None,
+                 lattice_client: Optional[Callable[[], Any]] = None) -> None:
         self.options = options
         self.settings = settings
         self.metrics = metrics or DaemonMetrics()
@@ -132,6 +134,12 @@ class Daemon:
         self.status_writer = status_writer
         self._last_written: Optional[Tuple] = None
         self.converger.listeners.append(self._write_back)
+        # Targets take the fast path when the daemon can reach Lattice directly.
+        self.targets: Optional[TargetFastPath] = None
+        if lattice_client is not None:
+            self.targets = TargetFastPath(options.stack, settings, self.observe, lambda: self.converger.outputs,
+                                          lattice_client, metrics=self.metrics)
+            self.converger.listeners.append(self._after_update)
 
     # -- what the converger reads --------------------------------------------------------
 
@@ -144,7 +152,13 @@ class Daemon:
 
     def on_change(self, cluster: str, kind: str) -> None:
         self.metrics.events.labels(cluster, kind).inc()
-        self.converger.notify()
+        self.converger.notify()  # cheap when only targets changed: the digest leaves them out
+        if kind == "EndpointSlice" and self.targets is not None:
+            self.targets.notify()
+
+    def _after_update(self, status: ConvergeStatus) -> None:
+        if status.reason == Outcome.APPLIED.value and self.targets is not None:
+            self.targets.notify()  # groups an update created get their targets now
 
     # -- status write-back ------------------------------------------------------------------
 
@@ -214,8 +228,14 @@ class Daemon:
                 return EXIT_NOT_CONVERGED
             if self.options.once:
                 outcome = self.converger.converge_once()
-                return EXIT_CONVERGED if outcome in (Outcome.APPLIED, Outcome.UP_TO_DATE) else EXIT_NOT_CONVERGED
+                converged = outcome in (Outcome.APPLIED, Outcome.UP_TO_DATE)
+                if converged and self.targets is not None:
+                    report = self.targets.sync_once()
+                    converged = report is None or report.ok
+                return EXIT_CONVERGED if converged else EXIT_NOT_CONVERGED
             self._start("lattice-converge", self.converger.run, self.stop_event)
+            if self.targets is not None:
+                self._start("lattice-targets", self.targets.run, self.stop_event)
             self._start("lattice-resync", self._resync_beat)
             self.stop_event.wait()
             return EXIT_CONVERGED
@@ -234,6 +254,8 @@ class Daemon:
         """Every ``resync`` seconds, give or take 10% so replicas and stacks spread out."""
         while not self.stop_event.wait(self.options.resync * random.uniform(0.9, 1.1)):
             self.converger.resync(remediate=self.options.drift == "remediate")
+            if self.targets is not None:
+                self.targets.notify()  # a full target sync on the same beat
 
     def _shutdown(self) -> None:
         self.stop_event.set()

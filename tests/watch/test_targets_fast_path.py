@@ -1,0 +1,120 @@
+"""Endpoint changes reach Lattice directly: no update, within a second, nothing lost on a bad read."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Dict, Mapping
+
+import pytest
+
+from lattice_program.contract.pipeline import plan
+from lattice_program.program.digest import model_digest
+from lattice_program.vocabulary.settings import StackSettings
+from lattice_program.watch.cache import ClusterCache
+from lattice_program.watch.converge import Observation, State
+from lattice_program.watch.daemon import Daemon, WatchOptions
+from lattice_program.watch.targets import TargetFastPath
+from lattice_program.sources.files import RawObject
+from tests.support.kube_double import KubeDouble
+from tests.support.lattice_emulator import LatticeEmulator
+from tests.support.world import endpoint_slice, gateway, gateway_class, http_route, service
+from tests.watch.test_converge import EngineDouble
+
+VPC = "vpc-0123456789abcdef0"
+SETTINGS = StackSettings(vpc_id=VPC, cluster_name="east")
+
+
+class CreatingEngine(EngineDouble):
+    """An up that makes the plan's target groups in the emulator, as the real program does."""
+
+    def __init__(self, emulator: LatticeEmulator) -> None:
+        super().__init__(stack_settings=SETTINGS)
+        self.emulator = emulator
+        self.groups: Dict[str, str] = {}
+
+    def up(self, observation: Observation, previous: Mapping[str, Any], *, refresh: bool = False) -> Mapping[str, Any]:
+        self.calls.append("up")
+        result = plan(dict(observation.objects), self.settings, previous_outputs=previous)
+        client = self.emulator.client()
+        for route in result.model.routes():
+            for group in route.target_groups:
+                if group.key not in self.groups:
+                    self.groups[group.key] = client.create_target_group(
+                        name=group.name, type="IP",
+                        config={"port": group.port, "protocol": group.protocol, "vpcIdentifier": VPC})["id"]
+        self.stack_outputs = {"modelDigest": model_digest(result.model), "targetGroups": dict(self.groups)}
+        return self.stack_outputs
+
+
+def eventually(condition, timeout: float = 5.0) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, "condition not met in time"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def slice_with(*addresses: str, terminating: tuple = ()) -> dict:
+    body = endpoint_slice("cart", "shop", addresses=list(addresses) + list(terminating))
+    for endpoint in body["endpoints"]:
+        if endpoint["addresses"][0] in terminating:
+            endpoint["conditions"] = {"ready": False, "terminating": True}
+    return body
+
+
+def targets(emulator: LatticeEmulator) -> Dict[str, str]:
+    client = emulator.client()
+    return {t["id"]: t["status"] for group in client.list_target_groups()["items"]
+            for t in client.list_targets(targetGroupIdentifier=group["id"])["items"]}
+
+
+@pytest.fixture
+def world_running():
+    with KubeDouble() as cluster, LatticeEmulator() as emulator:
+        cluster.store.put_all([gateway_class(), gateway("edge", "shop"), service("cart", "shop"),
+                               slice_with("10.0.0.1", "10.0.0.2"),
+                               http_route("cart", "shop", parents=["edge"], backends=[("cart", 80)])])
+        engine = CreatingEngine(emulator)
+        daemon = Daemon(WatchOptions(stack="dev", debounce=0.05, max_wait=0.5, metrics_addr=None), SETTINGS, engine,
+                        caches={}, lattice_client=emulator.client)
+        daemon.caches["east"] = ClusterCache(cluster.api_client(), "east",
+                                             on_change=lambda change: daemon.on_change(change.cluster, change.kind))
+        runner = threading.Thread(target=daemon.run, daemon=True)
+        runner.start()
+        try:
+            eventually(lambda: daemon.converger.status.state is State.READY and len(targets(emulator)) == 2)
+            yield cluster, emulator, engine, daemon
+        finally:
+            daemon.stop()
+            runner.join(10)
+
+
+def test_a_rollout_registers_new_pods_within_a_second_and_runs_no_update(world_running):
+    cluster, emulator, engine, daemon = world_running
+    ups = engine.calls.count("up")
+    cluster.store.put(slice_with("10.0.0.1", "10.0.0.2", "10.0.0.3"))  # a new pod is ready
+    took = eventually(lambda: "10.0.0.3" in targets(emulator))
+    assert took < 1.0
+    # The old pod terminates: deregistered (DRAINING), the others untouched.
+    cluster.store.put(slice_with("10.0.0.2", "10.0.0.3", terminating=("10.0.0.1",)))
+    eventually(lambda: targets(emulator).get("10.0.0.1") == "DRAINING")
+    assert targets(emulator)["10.0.0.2"] != "DRAINING" and targets(emulator)["10.0.0.3"] != "DRAINING"
+    time.sleep(0.3)
+    assert engine.calls.count("up") == ups  # endpoints never cost an update
+    assert daemon.metrics.target_registrations.labels("dev", "register")._value.get() >= 3
+
+
+def test_a_read_that_is_not_complete_deregisters_nothing(world_running):
+    cluster, emulator, engine, daemon = world_running
+    one_pod_gone = {name: tuple(RawObject(slice_with("10.0.0.2"), o.origin) if o.body.get("kind") == "EndpointSlice"
+                                else o for o in objects)
+                    for name, objects in daemon.observe().objects.items()}
+    fast_path = TargetFastPath("dev", SETTINGS, lambda: observed, lambda: daemon.converger.outputs, emulator.client)
+    observed = Observation(one_pod_gone, complete=False, failures=("Service: HTTP 503",))
+    report = fast_path.sync_once()
+    assert all(r.skipped_reason for r in report.results)
+    assert targets(emulator) == {"10.0.0.1": "UNUSED", "10.0.0.2": "UNUSED"}  # untouched
+    observed = Observation(one_pod_gone, complete=True)  # the same read, complete: the gone pod goes
+    fast_path.sync_once()
+    assert targets(emulator)["10.0.0.1"] == "DRAINING" and targets(emulator)["10.0.0.2"] != "DRAINING"
