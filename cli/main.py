@@ -224,7 +224,7 @@ def watch(
     try:
         for name, api_client in clients.items():
             daemon.caches[name] = ClusterCache(api_client, name,
-                                               on_change=lambda change: daemon.on_change(change.cluster, change.kind))
+                                               on_change=daemon.on_change)
     except Exception as error:
         daemon.stop()
         for cache in daemon.caches.values():

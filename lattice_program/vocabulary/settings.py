@@ -84,6 +84,8 @@ class StackSettings(_Settings):
     tags: Dict[str, str] = Field(default_factory=dict)
     sources: List[str] = Field(default_factory=list)
     default_namespace: str = "default"
+    # The watch daemon watches and reports but changes nothing in Lattice (watch/controls.py).
+    suspend: bool = False
 
     @field_validator("vpc_id")
     @classmethod

@@ -79,6 +79,7 @@ class Outcome(str, Enum):
     LOCKED = "Locked"
     INCOMPLETE_READ = "IncompleteRead"
     STALLED = "Stalled"
+    SUSPENDED = "Suspended"
 
 
 class State(str, Enum):
@@ -86,6 +87,7 @@ class State(str, Enum):
     PROGRESSING = "Progressing"  # a converge is due or running
     WAITING = "Waiting"  # for a complete read, or for a lock held by someone else
     STALLED = "Stalled"  # a person must look: the reason says why
+    SUSPENDED = "Suspended"  # the stack settings say: change nothing
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,10 @@ class Converger:
             return outcome
 
     def _converge(self, force: bool) -> Outcome:
+        if self.settings.suspend:
+            self._set(State.SUSPENDED, Outcome.SUSPENDED.value, "lattice-gateway:suspend is set in the stack "
+                      "settings: nothing is changed in Lattice until it is removed")
+            return Outcome.SUSPENDED
         observation = self.observe()
         if not observation.complete:
             failures = "; ".join(observation.failures) or "the caches have not synced yet"

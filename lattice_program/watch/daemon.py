@@ -21,8 +21,11 @@ from lattice_program.engine.interrupts import interrupt_pulumi
 from lattice_program.sources.files import RawObject
 from lattice_program.vocabulary.settings import SettingsError, StackSettings
 from lattice_program.watch.backoff import Backoff
+from lattice_program.vocabulary.status import ObjectRef
+from lattice_program.watch.controls import RECONCILE_HANDLED, pending_reconcile
 from lattice_program.watch.converge import ConvergeStatus, Converger, Observation, Outcome, StackEngine, State
 from lattice_program.watch.health import HealthServer
+from lattice_program.watch.informer import Change
 from lattice_program.watch.metrics import DaemonMetrics
 from lattice_program.watch.status_writer import LatticeOutcome, StatusWriter
 from lattice_program.watch.targets import TargetFastPath
@@ -91,6 +94,11 @@ def _live_key(ref) -> Tuple[str, str, str, str]:
     return (ref.cluster, ref.kind, ref.namespace or "", ref.name)
 
 
+def _ref_of(key: Tuple[str, str, str, str], body: Mapping) -> ObjectRef:
+    cluster, kind, namespace, name = key
+    return ObjectRef(kind, namespace or None, name, str(body.get("apiVersion") or ""), cluster)
+
+
 def _lattice_outcome(status: ConvergeStatus) -> Optional[LatticeOutcome]:
     """What ``Programmed`` says after a converge; ``None``: write nothing now (a read that
     was incomplete, a lock, a pass still running)."""
@@ -150,10 +158,13 @@ class Daemon:
         complete = all(cache.complete for cache in self.caches.values())
         return Observation(objects, complete, failures)
 
-    def on_change(self, cluster: str, kind: str) -> None:
-        self.metrics.events.labels(cluster, kind).inc()
-        self.converger.notify()  # cheap when only targets changed: the digest leaves them out
-        if kind == "EndpointSlice" and self.targets is not None:
+    def on_change(self, change: Change) -> None:
+        self.metrics.events.labels(change.cluster, change.kind).inc()
+        if change.kind == "Gateway" and change.object is not None and pending_reconcile(change.object):
+            self.converger.request()
+        else:
+            self.converger.notify()  # cheap when only targets changed: the digest leaves them out
+        if change.kind == "EndpointSlice" and self.targets is not None and not self.settings.suspend:
             self.targets.notify()
 
     def _after_update(self, status: ConvergeStatus) -> None:
@@ -167,13 +178,17 @@ class Daemon:
         outcome = _lattice_outcome(status)
         if self.status_writer is None or outcome is None or status.last_plan is None:
             return
+        live = self._live_objects()
+        requests = {key: request for key, body in live.items()
+                    if key[1] == "Gateway" and (request := pending_reconcile(body)) is not None}
         moment = (status.state, status.reason, status.message, status.applied_digest, status.desired_digest)
-        if moment == self._last_written:
+        if moment == self._last_written and not requests:
             return
         self._last_written = moment
-        live = self._live_objects()
         report = self.status_writer.write(status.last_plan.statuses, lambda ref: live.get(_live_key(ref)),
                                           self.converger.outputs, outcome)
+        for key, request in requests.items():
+            self.status_writer.acknowledge(_ref_of(key, live[key]), live[key], {RECONCILE_HANDLED: request})
         if status.reason == Outcome.DELETIONS_REFUSED.value:
             for object_status in status.last_plan.statuses:
                 ref = object_status.ref
@@ -228,8 +243,8 @@ class Daemon:
                 return EXIT_NOT_CONVERGED
             if self.options.once:
                 outcome = self.converger.converge_once()
-                converged = outcome in (Outcome.APPLIED, Outcome.UP_TO_DATE)
-                if converged and self.targets is not None:
+                converged = outcome in (Outcome.APPLIED, Outcome.UP_TO_DATE, Outcome.SUSPENDED)
+                if outcome in (Outcome.APPLIED, Outcome.UP_TO_DATE) and self.targets is not None:
                     report = self.targets.sync_once()
                     converged = report is None or report.ok
                 return EXIT_CONVERGED if converged else EXIT_NOT_CONVERGED

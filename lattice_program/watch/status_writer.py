@@ -206,6 +206,13 @@ class StatusWriter:
         self._patch(ref, current, metadata, {"status": wanted}, status_subresource=True)
         return True
 
+    def acknowledge(self, ref: ObjectRef, current: Mapping[str, Any], annotations: Mapping[str, str]) -> None:
+        """Write annotations of ours (a handled reconcile request) onto any writable object."""
+        try:
+            self._apply_annotations(ref, current, annotations)
+        except Exception as error:
+            log.warning("annotations of %s not written: %s", ref, _reason(error))
+
     def _apply_annotations(self, ref: ObjectRef, current: Mapping[str, Any], wanted: Mapping[str, str]) -> bool:
         have = (current.get("metadata") or {}).get("annotations") or {}
         if not wanted or all(have.get(key) == value for key, value in wanted.items()):

@@ -9,6 +9,7 @@ import pytest
 
 from lattice_program.vocabulary.settings import ClusterSettings, SettingsError, StackSettings
 from lattice_program.watch.cache import ClusterCache
+from lattice_program.watch.controls import RECONCILE_HANDLED, RECONCILE_REQUESTED
 from lattice_program.watch.daemon import EXIT_CONVERGED, EXIT_NOT_CONVERGED, Daemon, WatchOptions, cluster_contexts
 from lattice_program.watch.converge import State
 from tests.support.kube_double import KubeDouble
@@ -43,7 +44,7 @@ def daemon_on(cluster: KubeDouble, engine: EngineDouble, **options) -> Daemon:
     daemon = Daemon(WatchOptions(stack="dev", debounce=0.05, max_wait=0.5, sync_timeout=10, **options), SETTINGS,
                     engine, caches={})
     daemon.caches["east"] = ClusterCache(cluster.api_client(), "east",
-                                         on_change=lambda change: daemon.on_change(change.cluster, change.kind))
+                                         on_change=daemon.on_change)
     return daemon
 
 
@@ -106,3 +107,56 @@ def test_contexts_from_flags_or_settings():
         cluster_contexts(two, ["ctx-west"])
     with pytest.raises(SettingsError, match="no cluster 'north'"):
         cluster_contexts(two, ["north=x"])
+
+
+class RecordingWriter:
+    """Stands in for the API writes (the loopback double takes no server-side apply)."""
+
+    def __init__(self) -> None:
+        self.acknowledged = []
+        self.writes = 0
+
+    def write(self, statuses, live, outputs, outcome):
+        from lattice_program.watch.status_writer import WriteReport
+
+        self.writes += 1
+        return WriteReport()
+
+    def acknowledge(self, ref, current, annotations):
+        self.acknowledged.append((ref.key, dict(annotations)))
+
+    def event(self, *args, **kwargs):
+        pass
+
+
+def test_a_suspended_stack_is_watched_but_nothing_is_changed(cluster):
+    engine = EngineDouble(stack_settings=SETTINGS)
+    daemon = Daemon(WatchOptions(stack="dev", once=True, metrics_addr=None, sync_timeout=10),
+                    SETTINGS.model_copy(update={"suspend": True}), engine, caches={})
+    daemon.caches["east"] = ClusterCache(cluster.api_client(), "east", on_change=daemon.on_change)
+    assert daemon.run() == EXIT_CONVERGED
+    assert engine.calls == []
+    assert daemon.converger.status.state is State.SUSPENDED
+
+
+def test_a_reconcile_request_on_a_gateway_converges_now_and_is_acknowledged(cluster):
+    engine = EngineDouble(stack_settings=SETTINGS)
+    writer = RecordingWriter()
+    daemon = Daemon(WatchOptions(stack="dev", debounce=5.0, max_wait=10.0, metrics_addr=None, sync_timeout=10),
+                    SETTINGS, engine, caches={}, status_writer=writer)
+    daemon.caches["east"] = ClusterCache(cluster.api_client(), "east", on_change=daemon.on_change)
+    runner = threading.Thread(target=daemon.run, daemon=True)
+    runner.start()
+    try:
+        eventually(lambda: engine.calls.count("up") == 1)
+        edge = gateway("edge", "shop", annotations={RECONCILE_REQUESTED: "2026-12-01T09:00:00Z"})
+        cluster.store.put(edge)
+        # Forced: no 5 s debounce, and an up although the digest is unchanged.
+        took = time.monotonic()
+        eventually(lambda: engine.calls.count("up") == 2, timeout=4)
+        assert time.monotonic() - took < 4
+        eventually(lambda: writer.acknowledged)
+        assert writer.acknowledged[0] == ("Gateway/shop/edge", {RECONCILE_HANDLED: "2026-12-01T09:00:00Z"})
+    finally:
+        daemon.stop()
+        runner.join(10)

@@ -79,7 +79,7 @@ def world_running():
         daemon = Daemon(WatchOptions(stack="dev", debounce=0.05, max_wait=0.5, metrics_addr=None), SETTINGS, engine,
                         caches={}, lattice_client=emulator.client)
         daemon.caches["east"] = ClusterCache(cluster.api_client(), "east",
-                                             on_change=lambda change: daemon.on_change(change.cluster, change.kind))
+                                             on_change=daemon.on_change)
         runner = threading.Thread(target=daemon.run, daemon=True)
         runner.start()
         try:
