@@ -18,24 +18,33 @@ The double keeps the parts of the API server's behaviour that clients depend on:
   selectors;
 * list items without ``apiVersion``/``kind`` (as built-in lists are served), 404 with a
   ``Status`` body for resource types that are not served (a CRD not installed);
-* injectable failures and a record of every request.
-
-The history is kept so a watch endpoint (events after a resourceVersion, BOOKMARK, 410
-for a compacted version) can be added on top of ``KubeStore.events_since``.
+* injectable failures and a record of every request;
+* watches (``?watch=true``): the events after a resourceVersion as newline-delimited JSON
+  in a chunked response, periodic BOOKMARKs when ``allowWatchBookmarks``, ``timeoutSeconds``,
+  an ERROR event with a 410 ``Status`` for a compacted version or a watcher that fell
+  behind a compaction;
+* the faults a real server cannot be made to show on demand: a watch cut after N events
+  (:meth:`KubeDouble.drop_watches`), watches held back (:meth:`KubeDouble.watches_paused`),
+  a 410 on every open watch now (:meth:`KubeDouble.expire_watches`), and connections
+  refused for a while (:meth:`KubeDouble.refuse_connections`).
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
+import contextlib
 import copy
 import json
 import re
+import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import kubernetes.client
@@ -130,6 +139,11 @@ class KubeStore:
         with self._lock:
             for key in [k for k in self._served if k[0] == group and version in (None, k[1])]:
                 del self._served[key]
+            self.changed.notify_all()  # open watches of what is withdrawn end
+
+    def is_served(self, resource_type: ResourceType) -> bool:
+        with self._lock:
+            return self._served.get((resource_type.group, resource_type.version, resource_type.plural)) == resource_type
 
     def served(self, group: str, version: str, plural: str) -> ResourceType:
         with self._lock:
@@ -201,6 +215,7 @@ class KubeStore:
         """Forget history up to now: older continue tokens (and watches) get 410 Gone."""
         with self._lock:
             self._compacted = self._revision
+            self.changed.notify_all()  # watchers that fell behind answer 410 now
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -217,6 +232,24 @@ class KubeStore:
             if resource_version < self._compacted:
                 raise _expired(f"too old resource version: {resource_version} ({self._compacted})")
             return [e for e in self._history[resource_type] if e.resource_version > resource_version]
+
+    def pending(self, resource_type: ResourceType, position: int, *, starting: bool = False) -> Tuple[List[Event], int]:
+        """What a watcher at ``position`` sends next: the events after it, and the revision
+        it has then seen everything up to.  410 for a watch starting from a compacted
+        version, or an open watcher whose next event was compacted away (it fell behind)."""
+        with self._lock:
+            if starting and position < self._compacted:
+                raise _expired(f"too old resource version: {position} ({self._compacted})")
+            history = self._history[resource_type]
+            events = history[bisect.bisect_right(history, position, key=lambda e: e.resource_version):]
+            if events and events[0].resource_version <= self._compacted:
+                raise _expired(f"too old resource version: {position} ({self._compacted})")
+            return events, self._revision
+
+    def current(self, resource_type: ResourceType) -> Tuple[int, List[Dict[str, Any]]]:
+        """The revision and the objects of a type, read together (a watch from "" starts there)."""
+        with self._lock:
+            return self._revision, [copy.deepcopy(body) for _, body in sorted(self._objects[resource_type].items())]
 
     def list(self, resource_type: ResourceType, *, namespace: Optional[str] = None, limit: int = 0,
              continue_token: str = "", label_selector: str = "", field_selector: str = "") -> ListPage:
@@ -351,6 +384,10 @@ class RecordedRequest:
     def is_continuation(self) -> bool:
         return bool(self.query.get("continue"))
 
+    @property
+    def is_watch(self) -> bool:
+        return self.query.get("watch") in ("true", "1")
+
 
 @dataclass
 class Failure:
@@ -369,10 +406,118 @@ class Failure:
 
 
 @dataclass
+class WatchFault:
+    """Cut matching watch connections, without the closing chunk, after ``after_events`` events."""
+
+    when: Callable[[RecordedRequest], bool]
+    after_events: int
+    times: Optional[int] = 1  # None: every matching watch
+
+    def take(self, request: RecordedRequest) -> bool:
+        if self.times == 0 or not self.when(request):
+            return False
+        if self.times is not None:
+            self.times -= 1
+        return True
+
+
+@dataclass
 class _Route:
     resource_type: ResourceType
     namespace: Optional[str]
     name: Optional[str]
+
+
+# What a watch stream does after sending a payload.
+MORE, END, CUT = "more", "end", "cut"  # keep streaming / close cleanly / drop the connection
+
+
+class WatchStream:
+    """The answer to one watch request: events as newline-delimited JSON, one payload per
+    chunk.  Iterating yields ``(payload, what_next)`` until ``what_next`` is END or CUT."""
+
+    def __init__(self, double: "KubeDouble", route: _Route, query: Dict[str, str], drop_after: Optional[int]):
+        self._double, self._store = double, double.store
+        self.resource_type = route.resource_type
+        self._namespace = route.namespace
+        self._labels = parse_label_selector(query.get("labelSelector", ""))
+        self._fields = parse_field_selector(query.get("fieldSelector", ""))
+        self._bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
+        now = time.monotonic()
+        self._next_bookmark = now + double.bookmark_interval
+        self._deadline = now + _integer(query, "timeoutSeconds") if query.get("timeoutSeconds") else None
+        self._drop_after = drop_after
+        self._sent = 0
+        self._queue: List[Tuple[str, Dict[str, Any]]] = []
+        self.expired = False  # set by expire_watches
+        self.cut = False  # set when the double stops or refuses connections
+        start = query.get("resourceVersion", "")
+        self._starting = start not in ("", "0")
+        if self._starting:
+            self._position = _integer(query, "resourceVersion")
+        else:  # "" and "0": the current objects as ADDED events first, as the API server does
+            self._position, objects = self._store.current(self.resource_type)
+            self._queue = [("ADDED", body) for body in objects if self._selects(body)]
+
+    def __iter__(self) -> Iterator[Tuple[bytes, str]]:
+        while True:
+            payload, what_next = self._next()
+            yield payload, what_next
+            if what_next != MORE:
+                return
+
+    def _next(self) -> Tuple[bytes, str]:
+        changed = self._store.changed
+        with changed:
+            while True:
+                if self.cut or (self._drop_after is not None and self._sent >= self._drop_after):
+                    return b"", CUT
+                if self.expired:
+                    return _event_line("ERROR", _expired("the watch expired (injected)").status_body()), END
+                if not self._store.is_served(self.resource_type):
+                    return b"", END  # the CRD was removed: the API server ends its watches
+                now = time.monotonic()
+                if not self._double.watches_are_paused:
+                    if not self._queue:
+                        try:
+                            events, self._position = self._store.pending(self.resource_type, self._position,
+                                                                         starting=self._starting)
+                        except ApiError as error:
+                            return _event_line("ERROR", error.status_body()), END
+                        self._starting = False
+                        self._queue = [(e.type, e.object) for e in events if self._selects(e.object)]
+                    if self._queue:
+                        count = len(self._queue) if self._drop_after is None else self._drop_after - self._sent
+                        batch, self._queue = self._queue[:count], self._queue[count:]
+                        self._sent += len(batch)
+                        return b"".join(_event_line(kind, body) for kind, body in batch), MORE
+                    if self._bookmarks and now >= self._next_bookmark:
+                        self._next_bookmark = now + self._double.bookmark_interval
+                        return self._bookmark(), MORE
+                if self._deadline is not None and now >= self._deadline:
+                    return (self._bookmark() if self._bookmarks else b""), END
+                waits = [t - now for t in (self._deadline, self._next_bookmark if self._bookmarks else None)
+                         if t is not None]
+                changed.wait(max(min(waits), 0.001) if waits else None)
+
+    def _selects(self, body: Dict[str, Any]) -> bool:
+        namespace = body.get("metadata", {}).get("namespace", "")
+        return (self._namespace is None or namespace == self._namespace) and self._labels(body) and self._fields(body)
+
+    def _bookmark(self) -> bytes:
+        return _event_line("BOOKMARK", {"apiVersion": self.resource_type.api_version, "kind": self.resource_type.kind,
+                                        "metadata": {"resourceVersion": str(self._position)}})
+
+
+def _event_line(event_type: str, body: Dict[str, Any]) -> bytes:
+    return json.dumps({"type": event_type, "object": body}).encode() + b"\n"
+
+
+def _integer(query: Dict[str, str], name: str) -> int:
+    try:
+        return int(query[name])
+    except ValueError:
+        raise ApiError(400, "BadRequest", f"{name} must be an integer, got {query[name]!r}") from None
 
 
 _PATH = re.compile(r"^/(?:api/(?P<core_version>[^/]+)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))/(?P<rest>.+)$")
@@ -386,9 +531,16 @@ class KubeDouble:
         self.requests: List[RecordedRequest] = []
         self.failures: List[Failure] = []
         self.before_request: List[Callable[[RecordedRequest], None]] = []  # hooks, e.g. compact mid-list
+        self.watch_faults: List[WatchFault] = []
+        self.bookmark_interval = 0.2  # seconds between BOOKMARKs on a watch that allows them
+        self.watches_are_paused = False
         self._lock = threading.Lock()
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
+        self._address: Optional[Tuple[str, int]] = None
+        self._accepting = False
+        self._connections: Set[socket.socket] = set()
+        self._watches: Set[WatchStream] = set()
 
     def __enter__(self) -> "KubeDouble":
         self.start()
@@ -398,28 +550,52 @@ class KubeDouble:
         self.stop()
 
     def start(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._listen(("127.0.0.1", 0))
+
+    def stop(self) -> None:
+        self._stop_listening()
+        self._cut_connections()
+
+    def _listen(self, address: Tuple[str, int]) -> None:
+        self._server = _Server(address, _handler_for(self))
+        self._address = self._server.server_address[:2]
+        with self._lock:
+            self._accepting = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="kube-double", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def _stop_listening(self) -> None:
+        with self._lock:
+            self._accepting = False
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
 
+    def _cut_connections(self) -> None:
+        """Drop every open connection at once (no closing chunk, no answer), as a crashed server."""
+        with self._lock:
+            connections, watches = list(self._connections), list(self._watches)
+        with self.store.changed:
+            for watch in watches:
+                watch.cut = True
+            self.store.changed.notify_all()
+        for connection in connections:
+            _shut(connection)
+
     @property
     def url(self) -> str:
-        assert self._server is not None, "start the double first"
-        host, port = self._server.server_address[:2]
+        assert self._address is not None, "start the double first"
+        host, port = self._address
         return f"http://{host}:{port}"
 
-    def api_client(self) -> kubernetes.client.ApiClient:
-        """An official-client ApiClient pointed at this double (close it when done)."""
+    def api_client(self, *, pool_size: int = 32) -> kubernetes.client.ApiClient:
+        """An official-client ApiClient pointed at this double (close it when done).
+        ``pool_size`` keep-alive connections fit an informer per kind, each holding a watch."""
         configuration = kubernetes.client.Configuration(host=self.url)
         configuration.retries = 0  # a refused connection should fail the test at once
+        configuration.connection_pool_maxsize = pool_size
         return kubernetes.client.ApiClient(configuration)
 
     # -- failures and records ---------------------------------------------------------------
@@ -439,15 +615,95 @@ class KubeDouble:
         with self._lock:
             return [r for r in self.requests if _plural_of(r.path) == plural]
 
+    # -- watch faults -----------------------------------------------------------------------
+
+    def drop_watches(self, *, after_events: int, plural: Optional[str] = None, times: Optional[int] = 1,
+                     when: Optional[Callable[[RecordedRequest], bool]] = None) -> WatchFault:
+        """Cut the next ``times`` watches (of ``plural``) after they sent ``after_events`` events."""
+        def matches(request: RecordedRequest) -> bool:
+            return (plural is None or _plural_of(request.path) == plural) and (when is None or when(request))
+        fault = WatchFault(matches, after_events, times)
+        with self._lock:
+            self.watch_faults.append(fault)
+        return fault
+
+    def pause_watches(self) -> None:
+        """Hold back events and bookmarks on every watch until :meth:`resume_watches`."""
+        with self.store.changed:
+            self.watches_are_paused = True
+
+    def resume_watches(self) -> None:
+        with self.store.changed:
+            self.watches_are_paused = False
+            self.store.changed.notify_all()
+
+    @contextlib.contextmanager
+    def watches_paused(self) -> Iterator[None]:
+        self.pause_watches()
+        try:
+            yield
+        finally:
+            self.resume_watches()
+
+    def expire_watches(self, plural: Optional[str] = None) -> int:
+        """Compact the history and end every open watch (of ``plural``) with an ERROR 410
+        event now, held-back events unsent; returns how many watches were expired."""
+        with self._lock:
+            watches = [w for w in self._watches if plural is None or w.resource_type.plural == plural]
+        with self.store.changed:
+            self.store.compact()
+            for watch in watches:
+                watch.expired = True
+            self.store.changed.notify_all()
+        return len(watches)
+
+    def open_watches(self, plural: Optional[str] = None) -> int:
+        with self._lock:
+            return sum(1 for w in self._watches if plural is None or w.resource_type.plural == plural)
+
+    def refuse_connections(self, seconds: Optional[float] = None) -> None:
+        """Close the listening socket and drop every open connection; new connections are
+        refused until :meth:`accept_connections` (called by itself after ``seconds``)."""
+        self._stop_listening()
+        self._cut_connections()
+        if seconds is not None:
+            timer = threading.Timer(seconds, self.accept_connections)
+            timer.daemon = True
+            timer.start()
+
+    def accept_connections(self) -> None:
+        """Listen again on the same address."""
+        assert self._address is not None, "start the double first"
+        if self._server is None:
+            self._listen(self._address)
+
+    def _opened(self, connection: socket.socket) -> None:
+        with self._lock:
+            accepting = self._accepting
+            if accepting:
+                self._connections.add(connection)
+        if not accepting:  # accepted just before the listener closed
+            _shut(connection)
+
+    def _closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+
+    def _watch_ended(self, watch: WatchStream) -> None:
+        with self._lock:
+            self._watches.discard(watch)
+
     # -- serving ------------------------------------------------------------------------------
 
-    def handle(self, method: str, raw_path: str) -> Tuple[int, Dict[str, Any]]:
+    def handle(self, method: str, raw_path: str) -> Tuple[int, Any]:
+        """The status and body of one request; the body of a watch is a :class:`WatchStream`."""
         parts = urlsplit(raw_path)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         request = RecordedRequest(method, parts.path, query)
         with self._lock:
             self.requests.append(request)
             failure = next((f for f in self.failures if f.take(request)), None)
+            fault = next((f for f in self.watch_faults if f.take(request)), None) if request.is_watch else None
         for hook in list(self.before_request):
             hook(request)
         try:
@@ -458,9 +714,11 @@ class KubeDouble:
             route = self._route(parts.path)
             if route.name is not None:
                 return 200, self.store.get(route.resource_type, route.namespace or "", route.name)
-            if query.get("watch") in ("true", "1"):
-                raise ApiError(501, "NotImplemented", "watch is not served by this double yet; "
-                                                      "build it on KubeStore.events_since")
+            if request.is_watch:
+                stream = WatchStream(self, route, query, fault.after_events if fault else None)
+                with self._lock:
+                    self._watches.add(stream)
+                return 200, stream
             return 200, self._list(route, query)
         except ApiError as error:
             return error.code, error.status_body()
@@ -510,10 +768,30 @@ def _plural_of(path: str) -> Optional[str]:
     return segments[0]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 drops SYNs when informers connect together (1 s retransmit)
+
+
+def _shut(connection: socket.socket) -> None:
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
 def _handler_for(double: KubeDouble) -> type:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as urllib3's pool expects
         disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
+
+        def setup(self) -> None:
+            super().setup()
+            double._opened(self.connection)
+
+        def finish(self) -> None:
+            double._closed(self.connection)
+            super().finish()
 
         def do_GET(self) -> None:
             self._answer("GET")
@@ -535,6 +813,9 @@ def _handler_for(double: KubeDouble) -> type:
             if length:
                 self.rfile.read(length)
             code, body = double.handle(method, self.path)
+            if isinstance(body, WatchStream):
+                self._stream(body)
+                return
             payload = json.dumps(body).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
@@ -544,6 +825,25 @@ def _handler_for(double: KubeDouble) -> type:
                 self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (its timeout); nothing to answer
+
+        def _stream(self, watch: WatchStream) -> None:
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for payload, what_next in watch:
+                    if payload:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(payload), payload))
+                    if what_next == CUT:
+                        self.close_connection = True
+                        _shut(self.connection)
+                        return
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                self.close_connection = True  # the client went away, or the double cut the connection
+            finally:
+                double._watch_ended(watch)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # requests are recorded on the double; stderr stays quiet
