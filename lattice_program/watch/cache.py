@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from kubernetes import client as k8s_client
 
-from lattice_program.sources.cluster import KINDS, ClusterKind, _origin
+from lattice_program.sources.cluster import KINDS, ClusterKind, origin_of
 from lattice_program.sources.files import RawObject
 from lattice_program.watch.informer import Change, Informer
 
@@ -100,5 +100,5 @@ class ClusterCache:
 
     def objects(self) -> Tuple[RawObject, ...]:
         """Copies of every cached object, kind by kind in ``kinds`` order."""
-        return tuple(RawObject(body, _origin(self.cluster, informer.kind, body))
+        return tuple(RawObject(body, origin_of(self.cluster, informer.kind, body))
                      for informer in self.informers.values() for body in informer.objects())

@@ -81,10 +81,10 @@ def connect_cluster(context: Optional[str]):
     """An API client for ``context``; with none, inside a pod, the pod's own identity."""
     from kubernetes import client, config
 
-    from lattice_program.sources.cluster import connect
+    from lattice_program.sources.cluster import connect, pooled_configuration
 
     if context is None and os.environ.get("KUBERNETES_SERVICE_HOST") and not os.environ.get("KUBECONFIG"):
-        configuration = client.Configuration()
+        configuration = pooled_configuration()
         config.load_incluster_config(client_configuration=configuration)
         return client.ApiClient(configuration)
     return connect(context=context)
