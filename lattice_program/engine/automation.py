@@ -38,6 +38,8 @@ from typing import Any, Callable, ClassVar, Iterator, Literal, Mapping, Optional
 import yaml
 from pulumi import automation as auto
 
+from lattice_program.engine.locks import LockHolder, stack_locks
+
 PULUMI_MISSING_EXIT_CODE = 3
 STACK_LOCKED_EXIT_CODE = 4
 
@@ -95,15 +97,27 @@ class StackLocked(AutomationError):
 
     exit_code: ClassVar[int] = STACK_LOCKED_EXIT_CODE
 
-    def __init__(self, stack: str, *, work_dir: Path, detail: str) -> None:
+    def __init__(self, stack: str, *, work_dir: Path, detail: str,
+                 holders: Optional[list[LockHolder]] = None) -> None:
         self.stack = stack
+        self.work_dir = work_dir
         self.detail = detail
+        # From the backend's lock files (engine/locks.py); None where the backend keeps them.
+        self.holders = holders
         message = (
             f"stack '{stack}' is locked by another update; wait for it to finish and retry. "
             f"Only if you know no update is running (a killed process left the lock), "
             f"run `pulumi cancel --stack {stack}` in {work_dir} and retry."
         )
+        if holders:
+            message += " Held by " + "; ".join(
+                f"{holder}" + (", which is no longer running" if holder.gone else "") for holder in holders) + "."
         super().__init__(f"{message}\n{detail}" if detail else message)
+
+    @property
+    def holders_gone(self) -> bool:
+        """Every holder is known, and provably gone: the lock protects nothing."""
+        return bool(self.holders) and all(holder.gone for holder in self.holders)
 
 
 class PulumiCommandFailed(AutomationError):
@@ -303,6 +317,32 @@ def run_operation(
     # A first preview or up creates the stack; destroying or refreshing one that does not
     # exist is a mistake (a typo in --stack) better reported than papered over.
     stack = open_stack(target, create=operation in ("preview", "up"), pulumi_command=pulumi_command)
+    try:
+        return _run(stack, target, operation, on_output=on_output, refresh=refresh)
+    except StackLocked as locked:
+        raise StackLocked(target.stack, work_dir=target.work_dir, detail=locked.detail,
+                          holders=lock_holders(stack)) from None
+
+
+def lock_holders(stack: auto.Stack) -> Optional[list[LockHolder]]:
+    """Who holds the stack's lock, from the backend; ``None`` when it cannot tell."""
+    try:
+        url = stack.workspace.who_am_i().url
+        project = stack.workspace.project_settings().name
+    except Exception:  # an older CLI, a backend that will not say: unknown, never guessed
+        return None
+    return stack_locks(url or "", project, stack.name)
+
+
+def cancel_update(target: StackTarget, *, pulumi_command: Optional[auto.PulumiCommand] = None) -> None:
+    """``pulumi cancel``: remove the stack's lock.  Only for a holder that is provably gone."""
+    stack = _select_stack(target, create=False, pulumi_command=pulumi_command)
+    with _translated_errors(target, command="cancel"):
+        stack.cancel()
+
+
+def _run(stack: auto.Stack, target: StackTarget, operation: str, *, on_output: Optional[Callable[[str], None]],
+         refresh: bool) -> OperationResult:
     with _translated_errors(target, command=operation):
         if operation == "preview":
             try:

@@ -69,6 +69,9 @@ class StackEngine(Protocol):
         """Apply ``observation`` (after reading Lattice's actual state, with ``refresh``);
         the stack's outputs afterwards."""
 
+    def cancel(self) -> None:
+        """Remove the stack's lock (``pulumi cancel``)."""
+
 
 class Outcome(str, Enum):
     UP_TO_DATE = "UpToDate"
@@ -124,6 +127,7 @@ class Converger:
         self._forced = False
         self._forced_now = False  # the pass due now was asked for by a person
         self._refresh_next = False  # drift was found: the next update reads Lattice first
+        self._broke_lock = False  # at most once per pass
         self._retry_at: Optional[float] = None
         self._previous: Optional[Dict[str, Any]] = None  # the stack's outputs, read once, then kept
         self._stalled_on: Optional[str] = None  # the desired digest the stack stalled on
@@ -178,6 +182,7 @@ class Converger:
         self._forced_now = False
         with self._one_at_a_time:
             started = self.clock()
+            self._broke_lock = False
             outcome = self._converge(force)
             self.metrics.converge_seconds.labels(self.stack).observe(self.clock() - started)
             self.metrics.converges.labels(self.stack, outcome.value).inc()
@@ -228,8 +233,18 @@ class Converger:
                 return Outcome.DELETIONS_REFUSED
             after = dict(self.engine.up(observation, previous, refresh=refresh))
         except StackLocked as error:
-            self._set(State.WAITING, Outcome.LOCKED.value, f"{error} (waiting; the daemon never breaks a lock it "
-                      "does not hold)", desired=desired)
+            if error.holders_gone and not self._broke_lock:
+                # Its holder died mid-update on this host: the lock protects nothing.
+                log.warning("stack %s: breaking the lock of %s, which is no longer running", self.stack,
+                            "; ".join(str(holder) for holder in error.holders or ()))
+                self._broke_lock = True
+                try:
+                    self.engine.cancel()
+                except AutomationError as cancel_error:
+                    return self._failed(cancel_error, desired=desired)
+                return self._converge(force=True)
+            self._set(State.WAITING, Outcome.LOCKED.value, f"{error} (waiting: the daemon breaks only a lock whose "
+                      "holder is provably gone)", desired=desired)
             self._retry_at = self.clock() + self.backoff.delay(1)
             return Outcome.LOCKED
         except AutomationError as error:

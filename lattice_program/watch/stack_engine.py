@@ -59,3 +59,6 @@ class AutomationStackEngine:
         result = automation.run_operation(self._target(observation, previous), "up", on_output=self.on_output,
                                           refresh=refresh, pulumi_command=self.pulumi_command)
         return result.outputs
+
+    def cancel(self) -> None:
+        automation.cancel_update(self._target(None, {}), pulumi_command=self.pulumi_command)

@@ -247,3 +247,34 @@ def test_a_second_up_during_an_update_reports_the_lock_and_changes_nothing(real_
         output, _ = first.communicate(timeout=120)
     assert first.returncode == 0, output
     assert locks(real_pulumi) == []
+
+
+def kill_mid_update(real: RealPulumi, root: Path) -> None:
+    """SIGKILL (nothing can be cleaned up) to latticectl mid-update: the CLI loses its
+    program and dies, and its lock stays behind."""
+    real.emulator.latency["CreateRule"] = 2.0
+    process = start_up(root)
+    wait_for_call(real.emulator, "CreateRule")
+    process.kill()
+    process.communicate(timeout=60)
+    deadline = time.monotonic() + 30
+    while any(not LockHolderOf(path).gone for path in locks(real)):
+        assert time.monotonic() < deadline, "the killed update's CLI is still running"
+        time.sleep(0.2)
+    real.emulator.latency.clear()
+    assert locks(real), "a killed update should have left its lock"
+
+
+def LockHolderOf(path: Path):  # noqa: N802 (reads like the type it builds)
+    from lattice_program.engine.locks import LockHolder
+
+    entry = json.loads(path.read_text())
+    return LockHolder(entry["pid"], entry["username"], entry["hostname"], entry["timestamp"], path)
+
+
+def test_a_lock_left_by_a_killed_update_is_named_as_such(real_pulumi: RealPulumi, tmp_path: Path):
+    root = project(tmp_path, "checkout-ab")
+    kill_mid_update(real_pulumi, root)
+    result = runner.invoke(app, ["up", "--stack", "realtest", "--project-dir", str(root)])
+    assert result.exit_code == 4, result.output
+    assert "which is no longer running" in result.output and "pulumi cancel" in result.output

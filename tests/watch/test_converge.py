@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 import pytest
 
 from lattice_program.engine.automation import PulumiCommandFailed, StackLocked
+from lattice_program.engine.locks import LockHolder
 from lattice_program.program.digest import model_digest
 from lattice_program.contract.pipeline import plan
 from lattice_program.sources.files import load_text
@@ -53,6 +57,9 @@ class EngineDouble:
         if self.fail_with:
             raise self.fail_with.pop(0)
         return self.preview_counts
+
+    def cancel(self) -> None:
+        self.calls.append("cancel")
 
     def up(self, observation: Observation, previous: Mapping[str, Any], *, refresh: bool = False) -> Mapping[str, Any]:
         self.calls.append("refresh-up" if refresh else "up")
@@ -132,13 +139,34 @@ def test_a_failure_schedules_a_retry_with_backoff():
     assert loop.status.state is State.PROGRESSING and loop.status.next_retry_in == 10
 
 
+def holder(pid: int, host: str) -> LockHolder:
+    return LockHolder(pid, "ci", host, "2026-12-01T08:00:00Z", Path("/state/lock.json"))
+
+
 def test_a_lock_held_by_someone_else_is_waited_for():
     engine = EngineDouble()
-    engine.fail_with = [StackLocked("dev", work_dir=__import__("pathlib").Path("."), detail="locked by ci@host")]
+    alive = holder(os.getpid(), "build-host-7")  # another host: never provably gone
+    engine.fail_with = [StackLocked("dev", work_dir=Path("."), detail="locked", holders=[alive])]
     loop = converger(engine, objects)
     assert loop.converge_once() is Outcome.LOCKED
-    assert loop.status.state is State.WAITING and "never breaks a lock" in loop.status.message
+    assert loop.status.state is State.WAITING and "provably gone" in loop.status.message
+    assert "ci@build-host-7" in loop.status.message
     assert loop.status.consecutive_failures == 0  # a lock is not a failure of ours
+    assert "cancel" not in engine.calls
+
+
+def test_a_lock_whose_holder_died_on_this_host_is_broken_once_and_the_update_runs():
+    engine = EngineDouble()
+    dead = holder(2 ** 22 + 12345, socket.gethostname())  # beyond pid_max: no such process
+    engine.fail_with = [StackLocked("dev", work_dir=Path("."), detail="locked", holders=[dead])]
+    loop = converger(engine, objects)
+    assert loop.converge_once() is Outcome.APPLIED
+    assert engine.calls == ["outputs", "preview", "cancel", "preview", "up"]
+    locked_again = [StackLocked("dev", work_dir=Path("."), detail="locked", holders=[dead])] * 2
+    engine.fail_with = list(locked_again)
+    loop.request()
+    assert loop.converge_once(force=True) is Outcome.LOCKED  # broken once per pass, not in a loop
+    assert engine.calls.count("cancel") == 2
 
 
 def test_a_burst_of_changes_is_one_converge_and_changes_during_an_update_wait_for_the_next():
