@@ -180,6 +180,8 @@ def watch(
     log_format: Annotated[LogFormat, typer.Option("--log-format", help="text for people, json for log pipelines.")] = LogFormat.text,
     grace_period: Annotated[str, typer.Option("--grace-period", help="After SIGTERM, how long an update in flight may finish before it is cancelled cleanly.")] = "60s",
     once: Annotated[bool, typer.Option("--once", help="Sync, converge once and exit: 0 converged, 1 not (for CI and cron).")] = False,
+    leader_elect: Annotated[bool, typer.Option("--leader-elect", help="Run as one of several replicas: only the holder of the stack's Lease (in the first cluster) converges.")] = False,
+    lease_namespace: Annotated[str, typer.Option("--lease-namespace", help="Namespace of the Lease lattice-gateway-<stack>.")] = "lattice-gateway",
     project_dir: ProjectDir = _default_project_dir(),
 ) -> None:
     """Watch the stack's clusters and keep VPC Lattice converged to them through the Automation API (needs the pulumi CLI)."""
@@ -191,7 +193,8 @@ def watch(
     from lattice_program.vocabulary.settings import SettingsError
     from lattice_program.watch import logs
     from lattice_program.watch.cache import ClusterCache
-    from lattice_program.watch.daemon import Daemon, WatchOptions, cluster_contexts, connect_cluster
+    from lattice_program.watch.daemon import Daemon, WatchOptions, cluster_contexts, connect_cluster, lease_name
+    from lattice_program.watch.leader import LeaderElector
     from lattice_program.watch.stack_engine import AutomationStackEngine
     from lattice_program.watch.status_writer import StatusWriter
 
@@ -218,9 +221,14 @@ def watch(
         _fail(str(error), EXIT_USAGE)
     region = aws_region(project_dir, stack)
     lattice = _lazy_lattice_client(region)
+    elector = None
+    if leader_elect and not once:
+        first = next(iter(clients.values()))
+        elector = LeaderElector(first, lease_namespace, lease_name(stack),
+                                on_started_leading=lambda: daemon.became_leader())
     daemon = Daemon(options, settings, engine, caches={},
                     status_writer=StatusWriter(clients, controller_name=settings.controller_name),
-                    lattice_client=lattice)
+                    lattice_client=lattice, elector=elector)
     try:
         for name, api_client in clients.items():
             daemon.caches[name] = ClusterCache(api_client, name,

@@ -7,7 +7,7 @@ import pytest
 from tests.support.pulumi_runtime import RecordingMocks, start, stop
 
 # Fixtures of the real engines (real_pulumi, and the API server).
-pytest_plugins = ["tests.support.engines"]
+pytest_plugins = ["tests.support.engines", "tests.support.kube"]
 
 
 @pytest.fixture

@@ -83,6 +83,7 @@ class Outcome(str, Enum):
     INCOMPLETE_READ = "IncompleteRead"
     STALLED = "Stalled"
     SUSPENDED = "Suspended"
+    STANDBY = "Standby"
 
 
 class State(str, Enum):
@@ -110,8 +111,11 @@ class Converger:
     def __init__(self, stack: str, settings: StackSettings, observe: Callable[[], Observation], engine: StackEngine, *,
                  debounce: float = 2.0, max_wait: float = 30.0, max_deletions: int = 25, stall_after: int = 3,
                  backoff: Optional[Backoff] = None, metrics: Optional[DaemonMetrics] = None,
-                 clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
+                 standby: Callable[[], Optional[str]] = lambda: None) -> None:
         self.stack = stack
+        # Why this replica must not act now (another one leads), or None: it may.
+        self.standby = standby
         self.settings = settings
         self.observe = observe
         self.engine = engine
@@ -181,6 +185,8 @@ class Converger:
         force = force or self._forced_now
         self._forced_now = False
         with self._one_at_a_time:
+            if self.standby() is not None:
+                return Outcome.STANDBY  # the leader converges; this replica keeps its caches warm
             started = self.clock()
             self._broke_lock = False
             outcome = self._converge(force)
@@ -294,6 +300,21 @@ class Converger:
                             "the stack holds what the clusters ask for (applied by a person)")
             return Outcome.UP_TO_DATE
         return Outcome.STALLED
+
+    def restore(self, *, failures: int, stalled_on: Optional[str]) -> None:
+        """What a previous leader recorded (on the Lease): a restart does not forget a stall."""
+        self._stalled_on = stalled_on
+        state, reason, message = self.status.state, self.status.reason, self.status.message
+        if stalled_on:
+            state, reason = State.STALLED, "Stalled"
+            message = "stalled before this replica took over (see the previous leader's log); waiting for the " \
+                      "input to change or for a reconcile request"
+        self.status = replace(self.status, consecutive_failures=failures, state=state, reason=reason,
+                              message=message, desired_digest=stalled_on or self.status.desired_digest)
+
+    @property
+    def stalled_on(self) -> Optional[str]:
+        return self._stalled_on
 
     @property
     def outputs(self) -> Mapping[str, Any]:

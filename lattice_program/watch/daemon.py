@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -26,11 +27,16 @@ from lattice_program.watch.controls import RECONCILE_HANDLED, pending_reconcile
 from lattice_program.watch.converge import ConvergeStatus, Converger, Observation, Outcome, StackEngine, State
 from lattice_program.watch.health import HealthServer
 from lattice_program.watch.informer import Change
+from lattice_program.watch.leader import ANNOTATION_PREFIX, LeaderElector
 from lattice_program.watch.metrics import DaemonMetrics
 from lattice_program.watch.status_writer import LatticeOutcome, StatusWriter
 from lattice_program.watch.targets import TargetFastPath
 
 log = logging.getLogger("lattice_program.watch")
+
+# What a leader records on the Lease, so the next one does not forget a stall.
+FAILURES_ANNOTATION = f"{ANNOTATION_PREFIX}consecutive-failures"
+STALLED_ANNOTATION = f"{ANNOTATION_PREFIX}stalled-on"
 
 # Exit codes of `latticectl watch --once` (and of the daemon when it cannot start).
 EXIT_CONVERGED = 0
@@ -75,6 +81,12 @@ def cluster_contexts(settings: StackSettings, contexts: Sequence[str]) -> Dict[s
         raise SettingsError(f"cluster(s) {', '.join(missing)} have no context: set context under "
                             "lattice-gateway:clusters in the stack settings, or pass --context CLUSTER=CTX")
     return chosen
+
+
+def lease_name(stack: str) -> str:
+    """The stack's Lease: ``lattice-gateway-<stack>``, as a valid object name."""
+    cleaned = re.sub(r"[^a-z0-9.-]+", "-", stack.lower()).strip("-.") or "stack"
+    return f"lattice-gateway-{cleaned}"[:253]
 
 
 def connect_cluster(context: Optional[str]):
@@ -128,25 +140,30 @@ class Daemon:
     def __init__(self, options: WatchOptions, settings: StackSettings, engine: StackEngine, *,
                  caches: Dict[str, ClusterCacheLike], metrics: Optional[DaemonMetrics] = None,
                  status_writer: Optional[StatusWriter] = None,
-                 lattice_client: Optional[Callable[[], Any]] = None) -> None:
+                 lattice_client: Optional[Callable[[], Any]] = None,
+                 elector: Optional[LeaderElector] = None) -> None:
         self.options = options
         self.settings = settings
         self.metrics = metrics or DaemonMetrics()
         self.caches = caches
         self.stop_event = threading.Event()
+        self.elector = elector
         self.converger = Converger(options.stack, settings, self.observe, engine, debounce=options.debounce,
                                    max_wait=options.max_wait, max_deletions=options.max_deletions,
-                                   backoff=Backoff(base=5.0, cap=300.0), metrics=self.metrics)
+                                   backoff=Backoff(base=5.0, cap=300.0), metrics=self.metrics,
+                                   standby=self.standby)
         self._threads: List[threading.Thread] = []
         self._health: Optional[HealthServer] = None
         self.status_writer = status_writer
         self._last_written: Optional[Tuple] = None
         self.converger.listeners.append(self._write_back)
+        if elector is not None:
+            self.converger.listeners.append(self._record_on_lease)
         # Targets take the fast path when the daemon can reach Lattice directly.
         self.targets: Optional[TargetFastPath] = None
         if lattice_client is not None:
             self.targets = TargetFastPath(options.stack, settings, self.observe, lambda: self.converger.outputs,
-                                          lattice_client, metrics=self.metrics)
+                                          lattice_client, metrics=self.metrics, standby=self.standby)
             self.converger.listeners.append(self._after_update)
 
     # -- what the converger reads --------------------------------------------------------
@@ -171,12 +188,46 @@ class Daemon:
         if status.reason == Outcome.APPLIED.value and self.targets is not None:
             self.targets.notify()  # groups an update created get their targets now
 
+    # -- leadership ---------------------------------------------------------------------------
+
+    def standby(self) -> Optional[str]:
+        """Why this replica must leave the stack alone now, or None when it leads (or runs alone)."""
+        if self.elector is None or self.elector.is_leader:
+            return None
+        holder = self.elector.leader_identity
+        return f"standby: {holder} leads" if holder else "standby: waiting for the lease"
+
+    def became_leader(self) -> None:
+        """Take over where the previous leader left: its failures and stall, from the Lease."""
+        recorded = self.elector.annotations() if self.elector is not None else {}
+        try:
+            failures = int(recorded.get(FAILURES_ANNOTATION) or 0)
+        except ValueError:
+            failures = 0
+        self.converger.restore(failures=failures, stalled_on=recorded.get(STALLED_ANNOTATION) or None)
+        self.converger.notify()
+        if self.targets is not None:
+            self.targets.notify()
+
+    def _record_on_lease(self, status: ConvergeStatus) -> None:
+        if self.elector is None or not self.elector.is_leader:
+            return
+        wanted = {FAILURES_ANNOTATION: str(status.consecutive_failures),
+                  STALLED_ANNOTATION: self.converger.stalled_on or None}
+        recorded = self.elector.annotations()
+        if all(recorded.get(key) == value for key, value in wanted.items()):
+            return
+        try:
+            self.elector.set_annotations(wanted)
+        except Exception as error:  # the next change records it again
+            log.warning("could not record the converge state on the lease: %s", error)
+
     # -- status write-back ------------------------------------------------------------------
 
     def _write_back(self, status: ConvergeStatus) -> None:
         """After each converge outcome: every object's status, each to its own cluster."""
         outcome = _lattice_outcome(status)
-        if self.status_writer is None or outcome is None or status.last_plan is None:
+        if self.status_writer is None or outcome is None or status.last_plan is None or self.standby():
             return
         live = self._live_objects()
         requests = {key: request for key, body in live.items()
@@ -219,6 +270,10 @@ class Daemon:
         waiting = [name for name, cache in self.caches.items() if not cache.synced]
         if waiting:
             return False, f"caches of cluster(s) {', '.join(waiting)} have not synced"
+        if self.elector is not None and self.elector.leader_identity is None:
+            return False, "leadership not known yet (the lease has not been read)"
+        if self.standby():
+            return True, self.standby()
         return True, f"{self.converger.status.state.value}: {self.converger.status.reason}"
 
     # -- running ---------------------------------------------------------------------------
@@ -248,6 +303,8 @@ class Daemon:
                     report = self.targets.sync_once()
                     converged = report is None or report.ok
                 return EXIT_CONVERGED if converged else EXIT_NOT_CONVERGED
+            if self.elector is not None:
+                self._start("lattice-leader", self.elector.run, self.stop_event)
             self._start("lattice-converge", self.converger.run, self.stop_event)
             if self.targets is not None:
                 self._start("lattice-targets", self.targets.run, self.stop_event)

@@ -31,7 +31,9 @@ class TargetFastPath:
     def __init__(self, stack: str, settings: StackSettings, observe: Callable[[], Observation],
                  outputs: Callable[[], Mapping[str, Any]], client: Callable[[], Any], *,
                  metrics: Optional[DaemonMetrics] = None, settle: float = 0.2, backoff: Optional[Backoff] = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 standby: Callable[[], Optional[str]] = lambda: None) -> None:
+        self.standby = standby
         self.stack = stack
         self.settings = settings
         self.observe = observe
@@ -69,6 +71,8 @@ class TargetFastPath:
         return self._dirty or (self._retry_at is not None and self._retry_at <= self.clock())
 
     def sync_once(self) -> Optional[SyncReport]:
+        if self.standby() is not None:
+            return None  # the leader syncs
         observation = self.observe()
         outputs = self.outputs()
         try:
