@@ -46,6 +46,8 @@ Paths = Annotated[Optional[List[str]], typer.Argument(help="YAML files or direct
                                                       show_default=False)]
 ContextOption = Annotated[Optional[str], typer.Option("--context", help="Read the objects from this kubeconfig context instead of files.")]
 VpcOption = Annotated[Optional[str], typer.Option("--vpc-id", help="The cluster's VPC (overrides the stack's lattice-gateway:vpcId).")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Go ahead without asking (needed without a terminal).")]
+OutputOption = Annotated[OutputFormat, typer.Option("--output", "-o", help="tree for people, json for machines.")]
 ClusterOption = Annotated[Optional[str], typer.Option("--cluster-name", help="Cluster name used in tags (overrides lattice-gateway:clusterName).")]
 
 
@@ -95,12 +97,17 @@ def plan(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _operation(operation: str, stack: str, project_dir: Path, refresh: bool) -> None:
+def _operation(operation: str, stack: str, project_dir: Path, refresh: bool, *, yes: bool = False,
+               output: "OutputFormat" = None, confirm_stack: Optional[str] = None) -> None:
+    """``preview`` shows; ``up`` and ``destroy`` preview first, show the changes per
+    Kubernetes object, and ask (``--yes`` answers; with no terminal to ask, they refuse)."""
     from lattice_program.engine import automation
+    from lattice_program.engine.changes import ObjectChanges
+    from lattice_program.engine.interrupts import graceful_interrupts
     from lattice_program.program import stack as stack_program
 
-    from lattice_program.engine.interrupts import graceful_interrupts
-
+    as_json = output is OutputFormat.json
+    echo = (lambda line: None) if as_json else typer.echo
     with graceful_interrupts() as interrupts:
         try:
             automation.find_pulumi()
@@ -108,15 +115,70 @@ def _operation(operation: str, stack: str, project_dir: Path, refresh: bool) -> 
             previous = _previous_outputs(automation, stack, project_dir) if operation in ("preview", "up") else {}
             target = automation.StackTarget(stack=stack, work_dir=project_dir,
                                             program=_stack_program(stack_program, project_dir, previous))
-            result = automation.run_operation(target, operation, on_output=typer.echo, refresh=refresh)
+            changes = ObjectChanges()
+            planned = automation.run_operation(target, "preview-destroy" if operation == "destroy" else "preview",
+                                               on_output=echo, on_event=changes.on_event, refresh=refresh)
+            result = planned
+            if operation != "preview" and _changes_anything(planned.summary):
+                if not as_json:
+                    _print_changes(stack, changes)
+                _confirm(operation, stack, project_dir, yes=yes, confirm_stack=confirm_stack, changes=changes)
+                result = automation.run_operation(target, operation, on_output=echo, refresh=refresh)
         except automation.AutomationError as error:
             if interrupts.received:
                 _fail(f"{operation} of stack {stack} was cancelled by {interrupts.received}: the operations in "
                       "flight finished, state was saved and the stack is not locked; run it again to go on",
                       EXIT_FAILED)
             _fail(str(error), error.exit_code)
+    if as_json:
+        from . import render
+
+        render.print_json({"stack": stack, "operation": operation, "applied": result is not planned,
+                           "summary": result.summary, "changes": changes.plain()})
+        return
     summary = ", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items()))
     typer.echo(f"{operation} of stack {stack}: {summary or 'no changes'}")
+
+
+def _changes_anything(summary: dict) -> bool:
+    return any(count for kind, count in summary.items() if kind not in ("same", "read"))
+
+
+def _print_changes(stack: str, changes) -> None:
+    typer.echo(f"\nChanges to stack {stack}, by Kubernetes object:")
+    for key, ops in changes.plain().items():
+        typer.echo(f"  {key}: " + ", ".join(f"{count} {op}" for op, count in ops.items()))
+
+
+def _confirm(operation: str, stack: str, project_dir: Path, *, yes: bool, confirm_stack: Optional[str],
+             changes) -> None:
+    """Ask before changing anything; a protected stack's destroy wants its name typed."""
+    from .inputs import InputError, load_settings
+
+    protected = False
+    if operation == "destroy":
+        try:
+            protected = load_settings(project_dir, stack).protect
+        except InputError:
+            protected = False
+    interactive = sys.stdin.isatty()
+    if protected:
+        if confirm_stack == stack:
+            return
+        if not interactive:
+            _fail(f"stack {stack} is protected (lattice-gateway:protect): destroy it only with --confirm-stack "
+                  f"{stack}, or from a terminal", EXIT_USAGE)
+        if typer.prompt(f"Stack {stack} is protected. Type its name to destroy it") != stack:
+            _fail("the name did not match; nothing was changed", EXIT_FAILED)
+        return
+    if yes:
+        return
+    if not interactive:
+        total = sum(count for ops in changes.plain().values() for count in ops.values())
+        _fail(f"{operation} of stack {stack} would change {total} resource(s) and there is no terminal to ask; "
+              "nothing was changed: pass --yes to go ahead", EXIT_USAGE)
+    if not typer.confirm(f"Do you want to {operation} stack {stack}?", default=False):
+        _fail("nothing was changed", EXIT_FAILED)
 
 
 def _stack_program(stack_program, project_dir: Path, previous: dict):
@@ -137,24 +199,30 @@ def _previous_outputs(automation, stack: str, project_dir: Path) -> dict:
 @app.command()
 def preview(stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to preview.")],
             refresh: Annotated[bool, typer.Option(help="Refresh state from AWS first (shows drift).")] = False,
+            output: OutputOption = OutputFormat.tree,
             project_dir: ProjectDir = _default_project_dir()) -> None:
     """Preview the stack's changes through the Automation API (needs the pulumi CLI)."""
-    _operation("preview", stack, project_dir, refresh)
+    _operation("preview", stack, project_dir, refresh, output=output)
 
 
 @app.command()
 def up(stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to update.")],
        refresh: Annotated[bool, typer.Option(help="Refresh state from AWS first (repairs drift).")] = False,
+       yes: YesOption = False,
+       output: OutputOption = OutputFormat.tree,
        project_dir: ProjectDir = _default_project_dir()) -> None:
-    """Apply the stack through the Automation API (needs the pulumi CLI and AWS credentials)."""
-    _operation("up", stack, project_dir, refresh)
+    """Preview, ask, then apply the stack through the Automation API (needs the pulumi CLI and AWS credentials)."""
+    _operation("up", stack, project_dir, refresh, yes=yes, output=output)
 
 
 @app.command()
 def destroy(stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to destroy.")],
+            yes: YesOption = False,
+            confirm_stack: Annotated[Optional[str], typer.Option("--confirm-stack", help="The stack's name, to destroy a protected stack without a terminal.")] = None,
+            output: OutputOption = OutputFormat.tree,
             project_dir: ProjectDir = _default_project_dir()) -> None:
-    """Delete every resource of the stack (needs the pulumi CLI and AWS credentials)."""
-    _operation("destroy", stack, project_dir, False)
+    """Preview, ask, then delete every resource of the stack (needs the pulumi CLI and AWS credentials)."""
+    _operation("destroy", stack, project_dir, False, yes=yes, output=output, confirm_stack=confirm_stack)
 
 
 class DriftMode(str, Enum):

@@ -50,7 +50,7 @@ PULUMI_INSTALL_HINT = (
 )
 DEFAULT_PROJECT_NAME = "lattice-gateway"
 
-Operation = Literal["preview", "up", "destroy", "refresh"]
+Operation = Literal["preview", "up", "destroy", "refresh", "preview-destroy"]
 OPERATIONS: tuple[str, ...] = get_args(Operation)
 
 # What the CLI prints in place of a secret output when --show-secrets is not given.
@@ -301,12 +301,15 @@ def run_operation(
     operation: str,
     *,
     on_output: Optional[Callable[[str], None]] = None,
+    on_event: Optional[Callable[[Any], None]] = None,
     refresh: bool = False,
     pulumi_command: Optional[auto.PulumiCommand] = None,
 ) -> OperationResult:
-    """Run ``preview``, ``up``, ``destroy`` or ``refresh`` on the target's stack.
+    """Run ``preview``, ``up``, ``destroy``, ``refresh`` or ``preview-destroy`` on the
+    target's stack.
 
-    ``on_output`` receives the CLI's stdout line by line as it runs.  ``refresh``
+    ``on_output`` receives the CLI's stdout line by line as it runs, ``on_event`` the
+    engine's events of a preview (each planned step: ``engine/changes.py``).  ``refresh``
     refreshes state from the cloud before a preview/up/destroy (drift).  Failures
     raise an :class:`AutomationError` subclass, never a raw Automation API error.
     """
@@ -318,7 +321,7 @@ def run_operation(
     # exist is a mistake (a typo in --stack) better reported than papered over.
     stack = open_stack(target, create=operation in ("preview", "up"), pulumi_command=pulumi_command)
     try:
-        return _run(stack, target, operation, on_output=on_output, refresh=refresh)
+        return _run(stack, target, operation, on_output=on_output, on_event=on_event, refresh=refresh)
     except StackLocked as locked:
         raise StackLocked(target.stack, work_dir=target.work_dir, detail=locked.detail,
                           holders=lock_holders(stack)) from None
@@ -342,11 +345,13 @@ def cancel_update(target: StackTarget, *, pulumi_command: Optional[auto.PulumiCo
 
 
 def _run(stack: auto.Stack, target: StackTarget, operation: str, *, on_output: Optional[Callable[[str], None]],
-         refresh: bool) -> OperationResult:
+         on_event: Optional[Callable[[Any], None]], refresh: bool) -> OperationResult:
     with _translated_errors(target, command=operation):
-        if operation == "preview":
+        if operation in ("preview", "preview-destroy"):
             try:
-                preview = stack.preview(on_output=on_output, refresh=refresh)
+                preview = (stack.preview(on_output=on_output, on_event=on_event, refresh=refresh)
+                           if operation == "preview" else
+                           stack.preview_destroy(on_output=on_output, on_event=on_event, refresh=refresh))
             except RuntimeError as error:
                 # The builtin RuntimeError ("summary event never found"), not
                 # pulumi.automation.RuntimeError, which is a CommandError.
@@ -356,7 +361,7 @@ def _run(stack: auto.Stack, target: StackTarget, operation: str, *, on_output: O
                     f"{target.stack}` in {target.work_dir} to see the engine's output"
                 ) from None
             return OperationResult(
-                operation="preview",
+                operation=operation,
                 stack=target.stack,
                 summary=_plain_counts(preview.change_summary),
                 outputs={},

@@ -86,6 +86,8 @@ class StackSettings(_Settings):
     default_namespace: str = "default"
     # The watch daemon watches and reports but changes nothing in Lattice (watch/controls.py).
     suspend: bool = False
+    # `latticectl destroy` of this stack wants its name typed (or --confirm-stack NAME).
+    protect: bool = False
 
     @field_validator("vpc_id")
     @classmethod

@@ -222,7 +222,7 @@ def test_up_runs_the_stack_program_inline_with_the_previous_outputs(monkeypatch)
     seen = {}
 
     def run_operation(target, operation, **kwargs):
-        seen["operation"] = operation
+        seen.setdefault("operations", []).append(operation)
         seen["priorities"] = sorted(r.inputs["priority"] for r in _run_inline(target) if r.type.endswith("ListenerRule"))
         return automation.OperationResult(operation=operation, stack=target.stack, summary={"same": 9, "update": 1},
                                           outputs={}, stdout="")
@@ -230,10 +230,59 @@ def test_up_runs_the_stack_program_inline_with_the_previous_outputs(monkeypatch)
     monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
     monkeypatch.setattr(automation, "read_stack_outputs", lambda target, **kw: previous)
     monkeypatch.setattr(automation, "run_operation", run_operation)
-    result = runner.invoke(app, ["up", "--stack", "dev"])
+    result = runner.invoke(app, ["up", "--stack", "dev", "--yes"])
     assert result.exit_code == 0, result.output
-    assert seen == {"operation": "up", "priorities": [500, 700]}
+    assert seen == {"operations": ["preview", "up"], "priorities": [500, 700]}
     assert "update 1" in result.stdout
+
+
+def test_up_and_destroy_without_a_terminal_or_yes_change_nothing(monkeypatch):
+    from lattice_program.engine import automation
+
+    operations = []
+
+    def run_operation(target, operation, **kwargs):
+        operations.append(operation)
+        return automation.OperationResult(operation=operation, stack=target.stack, summary={"delete": 3},
+                                          outputs={}, stdout="")
+
+    monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
+    monkeypatch.setattr(automation, "read_stack_outputs", lambda target, **kw: {})
+    monkeypatch.setattr(automation, "run_operation", run_operation)
+    for command, preview in (("up", "preview"), ("destroy", "preview-destroy")):
+        operations.clear()
+        result = runner.invoke(app, [command, "--stack", "dev"])
+        assert result.exit_code == 2, result.output
+        assert "no terminal to ask" in result.output and "--yes" in result.output
+        assert operations == [preview]  # previewed, never applied
+
+
+def test_a_protected_stack_is_destroyed_only_with_its_name(monkeypatch, tmp_path):
+    from lattice_program.engine import automation
+
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: lattice-gateway\nruntime: python\nstackConfigDir: stacks\n")
+    (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text("config:\n  lattice-gateway:protect: true\n")
+    operations = []
+
+    def run_operation(target, operation, **kwargs):
+        operations.append(operation)
+        return automation.OperationResult(operation=operation, stack=target.stack, summary={"delete": 12},
+                                          outputs={}, stdout="")
+
+    monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
+    monkeypatch.setattr(automation, "run_operation", run_operation)
+    refused = runner.invoke(app, ["destroy", "--stack", "prod", "--yes", "--project-dir", str(tmp_path)])
+    assert refused.exit_code == 2 and "protected" in refused.output  # --yes is not enough
+    assert operations == ["preview-destroy"]
+    wrong = runner.invoke(app, ["destroy", "--stack", "prod", "--confirm-stack", "dev", "--project-dir", str(tmp_path)])
+    assert wrong.exit_code == 2
+    operations.clear()
+    done = runner.invoke(app, ["destroy", "--stack", "prod", "--confirm-stack", "prod", "--output", "json",
+                               "--project-dir", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert operations == ["preview-destroy", "destroy"]
+    assert json.loads(done.stdout)["applied"] is True
 
 
 def test_preview_of_a_new_stack_starts_without_previous_outputs(monkeypatch):

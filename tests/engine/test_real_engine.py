@@ -76,7 +76,7 @@ def held(emulator) -> Dict[str, Dict[str, Dict[str, Any]]]:
 def test_up_holds_what_plan_listed_then_changes_nothing_then_one_update(real_pulumi: RealPulumi, tmp_path: Path):
     root = project(tmp_path, "checkout-ab")
     resources = planned(root)
-    first = latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    first = latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
     assert summary(first).get("create", 0) == len(resources) + 1  # + the stack itself
 
     inventory = held(real_pulumi.emulator)
@@ -102,23 +102,23 @@ def test_up_holds_what_plan_listed_then_changes_nothing_then_one_update(real_pul
         elif resource["type"].endswith(":Listener"):
             assert (item["protocol"], item["port"]) == (inputs["protocol"], inputs["port"])
 
-    again = latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    again = latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
     assert set(summary(again)) == {"same"}
 
     route = root / "manifests" / "40-httproute.yaml"
     route.write_text(route.read_text().replace("weight: 90", "weight: 80").replace("weight: 10", "weight: 20"))
     before = len(real_pulumi.emulator.mutating_calls)
-    changed = latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    changed = latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
     assert summary(changed).get("update") == 1 and "replace" not in summary(changed)
     assert [op for op, _ in real_pulumi.emulator.mutating_calls[before:]] == ["UpdateRule"]
 
-    latticectl("destroy", "--stack", "realtest", "--project-dir", str(root))
+    latticectl("destroy", "--yes", "--stack", "realtest", "--project-dir", str(root))
     assert held(real_pulumi.emulator) == {}
 
 
 def test_targets_sync_registers_what_the_plan_says(real_pulumi: RealPulumi, tmp_path: Path):
     root = project(tmp_path, "checkout-ab")
-    latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
     document = json.loads(latticectl("plan", "--stack", "realtest", "--project-dir", str(root), "--output",
                                      "json").stdout)
     wanted = sorted((t["id"], t["port"]) for t in document["targets"])
@@ -158,7 +158,7 @@ def test_inserted_and_swapped_rules_never_meet_a_taken_priority(real_pulumi: Rea
     engine's ordering: these ups passing is the property."""
     root = project(tmp_path, "checkout-ab")
     route = root / "manifests" / "40-httproute.yaml"
-    up = ("up", "--stack", "realtest", "--project-dir", str(root))
+    up = ("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
     # Prefixes of one length: the rules' order breaks the tie.
     route.write_text(ROUTE_HEAD + RULES["cart"] + RULES["auth"])
     latticectl(*up)
@@ -180,7 +180,7 @@ def test_inserted_and_swapped_rules_never_meet_a_taken_priority(real_pulumi: Rea
 def test_a_protocol_version_change_creates_the_new_group_before_the_old_goes(real_pulumi: RealPulumi,
                                                                               tmp_path: Path):
     root = project(tmp_path, "checkout-ab")
-    up = ("up", "--stack", "realtest", "--project-dir", str(root))
+    up = ("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
     latticectl(*up)
     old = {g["name"]: g["config"]["protocolVersion"] for g in real_pulumi.emulator.inventory()["TargetGroup"].values()}
     assert set(old.values()) == {"HTTP1"}
@@ -200,7 +200,7 @@ def test_a_protocol_version_change_creates_the_new_group_before_the_old_goes(rea
 
 def start_up(root: Path, stack: str = "realtest") -> subprocess.Popen:
     """``latticectl up`` in a process of its own, as a person or a CI job runs it."""
-    return subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--stack", stack, "--project-dir", str(root)],
+    return subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--yes", "--stack", stack, "--project-dir", str(root)],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -226,9 +226,9 @@ def test_sigterm_mid_update_leaves_no_lock_and_the_next_up_converges(real_pulumi
     assert "cancelled by SIGTERM" in output and "not locked" in output
     assert locks(real_pulumi) == []
     real_pulumi.emulator.latency.clear()
-    latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
     assert len(real_pulumi.emulator.inventory()["Rule"]) == 2  # each once: the one in flight was saved
-    assert set(summary(latticectl("up", "--stack", "realtest", "--project-dir", str(root)))) == {"same"}
+    assert set(summary(latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root)))) == {"same"}
 
 
 def test_a_second_up_during_an_update_reports_the_lock_and_changes_nothing(real_pulumi: RealPulumi,
@@ -238,11 +238,12 @@ def test_a_second_up_during_an_update_reports_the_lock_and_changes_nothing(real_
     first = start_up(root)
     try:
         wait_for_call(real_pulumi.emulator, "CreateRule")
-        calls = len(real_pulumi.emulator.calls)
-        second = runner.invoke(app, ["up", "--stack", "realtest", "--project-dir", str(root)])
+        calls = len(real_pulumi.emulator.mutating_calls)
+        second = runner.invoke(app, ["up", "--yes", "--stack", "realtest", "--project-dir", str(root)])
         assert second.exit_code == 4, second.output
         assert "locked" in second.output and "pulumi cancel" in second.output
-        assert all(op == "CreateRule" for op, _ in real_pulumi.emulator.calls[calls:])  # only the first's
+        # Whatever changed meanwhile is the first update's own rule creates.
+        assert [op for op, _ in real_pulumi.emulator.mutating_calls[calls:] if op != "CreateRule"] == []
     finally:
         output, _ = first.communicate(timeout=120)
     assert first.returncode == 0, output
@@ -275,6 +276,6 @@ def LockHolderOf(path: Path):  # noqa: N802 (reads like the type it builds)
 def test_a_lock_left_by_a_killed_update_is_named_as_such(real_pulumi: RealPulumi, tmp_path: Path):
     root = project(tmp_path, "checkout-ab")
     kill_mid_update(real_pulumi, root)
-    result = runner.invoke(app, ["up", "--stack", "realtest", "--project-dir", str(root)])
+    result = runner.invoke(app, ["up", "--yes", "--stack", "realtest", "--project-dir", str(root)])
     assert result.exit_code == 4, result.output
     assert "which is no longer running" in result.output and "pulumi cancel" in result.output

@@ -46,7 +46,7 @@ def test_plain_pulumi_up_equals_latticectl_up(real_pulumi: RealPulumi, tmp_path:
     plain = inventory_by_name(real_pulumi.emulator)
     subprocess.run([real_pulumi.pulumi, "destroy", "--yes", "--stack", "plain"], cwd=root, env=environment,
                    check=True)
-    latticectl("up", "--stack", "realtest", "--project-dir", str(root))
+    latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
     ours = inventory_by_name(real_pulumi.emulator)
     assert set(plain) == set(ours) and len(ours) > len(TYPE_OF)
     assert json.dumps(sorted(plain), default=str) == json.dumps(sorted(ours), default=str)
