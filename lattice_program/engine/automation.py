@@ -325,6 +325,13 @@ def run_operation(
     except StackLocked as locked:
         raise StackLocked(target.stack, work_dir=target.work_dir, detail=locked.detail,
                           holders=lock_holders(stack)) from None
+    except PulumiCommandFailed as failed:
+        # The backend's lock files, not the error text, say whether an update holds the stack.
+        holders = lock_holders(stack)
+        if holders:
+            raise StackLocked(target.stack, work_dir=target.work_dir, detail=failed.stderr_tail,
+                              holders=holders) from None
+        raise
 
 
 def lock_holders(stack: auto.Stack) -> Optional[list[LockHolder]]:
