@@ -334,6 +334,16 @@ def run_operation(
         raise
 
 
+def last_update_succeeded(target: StackTarget, *, pulumi_command: Optional[auto.PulumiCommand] = None) -> bool:
+    """Whether the stack's latest update, destroy or refresh ended in success.  A
+    cancelled or failed update may leave outputs behind that describe what it was
+    about to do, not what Lattice holds."""
+    stack = _select_stack(target, create=False, pulumi_command=pulumi_command)
+    with _translated_errors(target, command="stack history"):
+        history = stack.history(page_size=1, show_secrets=False)
+    return bool(history) and history[0].result == "succeeded"
+
+
 def lock_holders(stack: auto.Stack) -> Optional[list[LockHolder]]:
     """Who holds the stack's lock, from the backend; ``None`` when it cannot tell."""
     try:

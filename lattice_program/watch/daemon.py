@@ -9,6 +9,7 @@ an update in flight finish, so the stack is never left locked by us.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
@@ -84,9 +85,13 @@ def cluster_contexts(settings: StackSettings, contexts: Sequence[str]) -> Dict[s
 
 
 def lease_name(stack: str) -> str:
-    """The stack's Lease: ``lattice-gateway-<stack>``, as a valid object name."""
+    """The stack's Lease: ``lattice-gateway-<stack>``, as a valid object name; a stack name
+    that had to be changed to fit gets a short hash, so ``acme/prod`` and ``acme-prod``
+    never share a Lease."""
     cleaned = re.sub(r"[^a-z0-9.-]+", "-", stack.lower()).strip("-.") or "stack"
-    return f"lattice-gateway-{cleaned}"[:253]
+    if cleaned != stack:
+        cleaned = f"{cleaned[:200]}-{hashlib.sha256(stack.encode()).hexdigest()[:8]}"
+    return f"lattice-gateway-{cleaned}"
 
 
 def connect_cluster(context: Optional[str]):

@@ -17,6 +17,7 @@ from pulumi import automation as auto
 
 from lattice_program.engine import automation
 from lattice_program.program.stack import run_objects
+from lattice_program.vocabulary.outputs import MODEL_DIGEST
 from lattice_program.vocabulary.settings import StackSettings
 from lattice_program.watch.converge import Observation
 
@@ -44,10 +45,16 @@ class AutomationStackEngine:
         return automation.StackTarget(stack=self.stack, work_dir=self.work_dir, program=program)
 
     def outputs(self) -> Mapping[str, Any]:
+        """The stack's outputs; their digest only when the latest update succeeded (one
+        cancelled mid-way records the digest of what it did not finish)."""
+        target = self._target(None, {})
         try:
-            return automation.read_stack_outputs(self._target(None, {}), pulumi_command=self.pulumi_command)
+            found = dict(automation.read_stack_outputs(target, pulumi_command=self.pulumi_command))
         except automation.StackNotFound:
             return {}
+        if MODEL_DIGEST in found and not automation.last_update_succeeded(target, pulumi_command=self.pulumi_command):
+            del found[MODEL_DIGEST]
+        return found
 
     def preview(self, observation: Observation, previous: Mapping[str, Any], *,
                 refresh: bool = False) -> Mapping[str, int]:

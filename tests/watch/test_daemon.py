@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -160,3 +161,11 @@ def test_a_reconcile_request_on_a_gateway_converges_now_and_is_acknowledged(clus
     finally:
         daemon.stop()
         runner.join(10)
+
+
+def test_lease_names_are_valid_and_never_shared():
+    from lattice_program.watch.daemon import lease_name
+
+    assert lease_name("prod") == "lattice-gateway-prod"
+    assert lease_name("acme/shop/prod") != lease_name("acme-shop-prod")
+    assert all(re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", lease_name(s)) for s in ("Acme/Prod", "x_y", "a.b"))

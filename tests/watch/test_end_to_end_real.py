@@ -5,7 +5,6 @@ runs no update; drift made in the emulator is repaired; a namespace deleted is r
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -130,3 +129,28 @@ def test_a_restarted_daemon_runs_no_update(real_pulumi: RealPulumi, kube_apiserv
     assert second.run() == 0
     assert second.converger.status.reason == "UpToDate"
     assert len(real_pulumi.emulator.mutating_calls) == mutating
+
+
+def test_a_stop_mid_update_past_the_grace_period_cancels_it_cleanly(real_pulumi: RealPulumi,
+                                                                     kube_apiserver: KubeApiServer,
+                                                                     kube_namespace: str, tmp_path: Path):
+    apply_example(kube_apiserver, kube_namespace)
+    root = project(tmp_path, "checkout-ab")
+    real_pulumi.emulator.latency["CreateRule"] = 3.0
+    engine = AutomationStackEngine("realtest", SETTINGS, work_dir=root)
+    api = kube_apiserver.api_client(pool_size=32)
+    daemon = Daemon(WatchOptions(stack="realtest", debounce=0.1, max_wait=1.0, metrics_addr=None, sync_timeout=30,
+                                 grace=0.5), SETTINGS, engine, caches={})
+    daemon.caches["real"] = ClusterCache(api, "real", on_change=daemon.on_change)
+    exit_code = {}
+    runner = threading.Thread(target=lambda: exit_code.setdefault("code", daemon.run()), daemon=True)
+    runner.start()
+    eventually(lambda: any(op == "CreateRule" for op, _ in real_pulumi.emulator.calls), timeout=90)
+    daemon.stop()
+    runner.join(90)
+    assert not runner.is_alive() and exit_code["code"] == 0
+    assert not list(real_pulumi.backend.rglob(".pulumi/locks/**/*.json")), "the stack was left locked"
+    real_pulumi.emulator.latency.clear()
+    again = daemon_for(kube_apiserver, root, once=True)
+    assert again.run() == 0  # the next daemon converges from where the cancelled one stopped
+    assert len(real_pulumi.emulator.inventory()["Rule"]) == 2

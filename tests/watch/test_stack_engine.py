@@ -49,3 +49,17 @@ def test_preview_and_up_go_through_the_cli_with_refresh_when_asked(tmp_path: Pat
     assert outputs["modelDigest"] == "sha256:abc"
     sent = [call.args for call in cli.calls if call.args[0] in ("preview", "up")]
     assert "--refresh" in sent[0] and "--refresh" not in sent[1]
+
+
+def test_the_digest_of_an_update_that_did_not_succeed_is_not_trusted(tmp_path: Path):
+    (tmp_path / "Pulumi.yaml").write_text("name: lattice-gateway\nruntime: python\n")
+    cli = FakePulumiCLI(stacks=("dev",))
+    cli.current_outputs["dev"] = {"modelDigest": "sha256:abc", "targetGroups": {"k": "tg-1"}}
+    engine = AutomationStackEngine("dev", SETTINGS, work_dir=tmp_path, pulumi_command=cli)
+    cli.history["dev"] = [{"kind": "update", "result": "succeeded", "startTime": "2026-12-01T08:00:00.000Z",
+                           "endTime": "2026-12-01T08:01:00.000Z", "message": "", "version": 1,
+                           "environment": {}, "config": {}}]
+    assert engine.outputs()["modelDigest"] == "sha256:abc"
+    cli.history["dev"].insert(0, dict(cli.history["dev"][0], result="failed", version=2))  # cancelled mid-way
+    found = engine.outputs()
+    assert "modelDigest" not in found and found["targetGroups"] == {"k": "tg-1"}
