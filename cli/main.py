@@ -318,6 +318,23 @@ def watch(
     raise typer.Exit(daemon.run())
 
 
+@app.command("render-daemon")
+def render_daemon(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack the daemon keeps converged.")],
+    image: Annotated[str, typer.Option("--image", help="Container image holding latticectl, the pulumi CLI and the aws plugin.")],
+    namespace: Annotated[str, typer.Option("--namespace", help="Namespace of the daemon and its Lease.")] = "lattice-gateway",
+    role_arn: Annotated[Optional[str], typer.Option("--role-arn", help="IAM role for the ServiceAccount (IRSA).")] = None,
+    replicas: Annotated[int, typer.Option("--replicas", min=1, help="Replicas; one leads, the others stand by.")] = 2,
+) -> None:
+    """Print the watch daemon's Kubernetes objects as YAML: least-privilege RBAC, a hardened Deployment, PDB, metrics Service."""
+    import yaml
+
+    from lattice_program.deploy.manifests import daemon_objects
+
+    objects = daemon_objects(stack, namespace=namespace, image=image, role_arn=role_arn, replicas=replicas)
+    typer.echo(yaml.safe_dump_all(objects, sort_keys=False), nl=False)
+
+
 def _lazy_lattice_client(region: Optional[str]):
     """A VPC Lattice client made on first use (boto3 is heavy) and then kept."""
     made = []

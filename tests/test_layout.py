@@ -13,10 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lower rooms first; a module may import its own room and the ones before it.
-ROOMS = ("vocabulary", "sources", "translate", "contract", "program", "engine", "watch", "promote")
-# watch and promote sit beside engine: both drive the engine, neither imports the other.
+ROOMS = ("vocabulary", "sources", "translate", "contract", "program", "engine", "watch", "promote", "deploy")
+# watch, promote and deploy sit beside each other above engine; none imports another.
 LEVEL = {room: index for index, room in enumerate(ROOMS)}
-LEVEL["promote"] = LEVEL["watch"]
+LEVEL["promote"] = LEVEL["deploy"] = LEVEL["watch"]
 CLI_LEVEL = len(ROOMS)
 
 
@@ -81,7 +81,7 @@ def test_imports_run_down_the_data_path(package):
             if level is not None and level > own:
                 broken.append(f"{relative}:{line} imports {module}")
             if package == "lattice_program" and own == LEVEL["watch"] and module.split(".")[:2] in (
-                    ["lattice_program", "watch"], ["lattice_program", "promote"]):
+                    ["lattice_program", "watch"], ["lattice_program", "promote"], ["lattice_program", "deploy"]):
                 sibling = module.split(".")[1]
                 if sibling != relative.parts[1]:
                     broken.append(f"{relative}:{line} imports its sibling room {module}")

@@ -1,0 +1,44 @@
+"""The rendered daemon: hardened, least-privilege, and what latticectl render-daemon prints."""
+
+from __future__ import annotations
+
+import yaml
+from typer.testing import CliRunner
+
+from cli.main import app
+from lattice_program.deploy.manifests import cluster_role_rules, daemon_objects
+from lattice_program.sources.cluster import KINDS
+
+
+def test_render_daemon_prints_the_objects_to_apply():
+    result = CliRunner().invoke(app, ["render-daemon", "--stack", "prod", "--image", "registry.example/lg:1.0",
+                                      "--role-arn", "arn:aws:iam::111122223333:role/lattice"])
+    assert result.exit_code == 0, result.output
+    kinds = [o["kind"] for o in yaml.safe_load_all(result.stdout)]
+    assert kinds == ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+                     "Deployment", "PodDisruptionBudget", "Service"]
+
+
+def test_the_deployment_is_hardened_and_leader_elected():
+    objects = {o["kind"]: o for o in daemon_objects("prod", image="img", role_arn="arn:aws:iam::1:role/x")}
+    assert objects["ServiceAccount"]["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x"}
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["securityContext"] == {"runAsNonRoot": True, "readOnlyRootFilesystem": True,
+                                            "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    assert "--leader-elect" in container["args"] and container["args"][:3] == ["watch", "--stack", "prod"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert objects["Deployment"]["spec"]["replicas"] == 2 and objects["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
+
+
+def test_rbac_reads_every_kind_and_writes_only_statuses_annotations_and_events():
+    rules = cluster_role_rules()
+    readable = {(group, resource) for rule in rules if rule["verbs"] == ["get", "list", "watch"]
+                for group in rule["apiGroups"] for resource in rule["resources"]}
+    assert readable == {(kind.group, kind.plural) for kind in KINDS}
+    verbs = {verb for rule in rules for verb in rule["verbs"]}
+    assert verbs == {"get", "list", "watch", "patch", "create"}  # no update, no delete
+    created = [rule for rule in rules if "create" in rule["verbs"]]
+    assert created == [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}]
+    assert not any("*" in rule["resources"] or "*" in rule["verbs"] for rule in rules)
