@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -42,3 +43,25 @@ def test_rbac_reads_every_kind_and_writes_only_statuses_annotations_and_events()
     created = [rule for rule in rules if "create" in rule["verbs"]]
     assert created == [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}]
     assert not any("*" in rule["resources"] or "*" in rule["verbs"] for rule in rules)
+
+
+def test_the_watch_daemon_component_declares_the_rendered_objects(runtime):
+    from lattice_program.deploy.component import WatchDaemon, WatchDaemonArgs
+
+    WatchDaemon("prod-watch", WatchDaemonArgs(stack="prod", image="img"))
+    mocks = runtime.settle()
+    component = mocks.registered[("lattice:index:WatchDaemon", "prod-watch")]
+    assert not component.custom
+    [group] = [r for (typ, _), r in mocks.registered.items() if typ == "kubernetes:yaml/v2:ConfigGroup"]
+    assert group.inputs["objs"] == daemon_objects("prod", image="img")
+
+
+@pytest.mark.needs_kube_apiserver
+def test_the_rendered_objects_pass_the_real_api_servers_validation(kube_apiserver):
+    """A server-side dry run with strict field validation: every object valid against the
+    API server's own schemas (an unknown field would be refused)."""
+    for body in daemon_objects("prod", image="registry.example/lattice-gateway:1.0", namespace="default"):
+        if body["kind"] == "Namespace":
+            continue
+        path = kube_apiserver.path(body)
+        kube_apiserver.request("POST", f"{path}?dryRun=All&fieldValidation=Strict", body)
