@@ -325,13 +325,15 @@ def render_daemon(
     namespace: Annotated[str, typer.Option("--namespace", help="Namespace of the daemon and its Lease.")] = "lattice-gateway",
     role_arn: Annotated[Optional[str], typer.Option("--role-arn", help="IAM role for the ServiceAccount (IRSA).")] = None,
     replicas: Annotated[int, typer.Option("--replicas", min=1, help="Replicas; one leads, the others stand by.")] = 2,
+    backend_url: Annotated[Optional[str], typer.Option("--backend-url", help="Where the stack's state lives (s3://...); default Pulumi Cloud.")] = None,
 ) -> None:
     """Print the watch daemon's Kubernetes objects as YAML: least-privilege RBAC, a hardened Deployment, PDB, metrics Service."""
     import yaml
 
     from lattice_program.deploy.manifests import daemon_objects
 
-    objects = daemon_objects(stack, namespace=namespace, image=image, role_arn=role_arn, replicas=replicas)
+    objects = daemon_objects(stack, namespace=namespace, image=image, role_arn=role_arn, replicas=replicas,
+                             backend_url=backend_url)
     typer.echo(yaml.safe_dump_all(objects, sort_keys=False), nl=False)
 
 

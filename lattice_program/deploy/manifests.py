@@ -21,6 +21,7 @@ from lattice_program.sources.cluster import AWS_GROUP, GATEWAY_GROUP, KINDS
 
 DEFAULT_NAMESPACE = "lattice-gateway"
 NAME = "lattice-gateway-watch"
+PULUMI_HOME = "/home/lattice/.pulumi"
 LABELS = {"app.kubernetes.io/name": "lattice-gateway", "app.kubernetes.io/component": "watch"}
 _WRITES_STATUS = ("gatewayclasses", "gateways", "httproutes", "grpcroutes", "tlsroutes", "targetgrouppolicies",
                   "vpcassociationpolicies", "iamauthpolicies", "accesslogpolicies")
@@ -69,31 +70,41 @@ def rbac_objects(*, namespace: str = DEFAULT_NAMESPACE, subject: Dict[str, str] 
 
 
 def daemon_objects(stack: str, *, namespace: str = DEFAULT_NAMESPACE, image: str,
-                   role_arn: str | None = None, replicas: int = 2) -> List[Dict[str, Any]]:
+                   role_arn: str | None = None, replicas: int = 2,
+                   backend_url: str | None = None) -> List[Dict[str, Any]]:
     """Everything to run ``latticectl watch --stack STACK --leader-elect`` in a cluster:
     namespace, ServiceAccount (annotated for IRSA when ``role_arn`` is given), RBAC, a
-    hardened Deployment, a PodDisruptionBudget and the metrics Service."""
+    hardened Deployment, a PodDisruptionBudget and the metrics Service.  The image is the
+    project's ``Dockerfile``: the project at ``/app``, the Pulumi home with the aws
+    plugin at ``/opt/pulumi-home``, copied by an init container into a writable volume.
+    ``backend_url`` is the stack state's (``s3://…``); without it, Pulumi Cloud."""
     account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _metadata(NAME, namespace)}
     if role_arn:
         account["metadata"]["annotations"] = {"eks.amazonaws.com/role-arn": role_arn}
     container = {
         "name": "watch", "image": image,
-        "args": ["watch", "--stack", stack, "--leader-elect", "--lease-namespace", namespace,
-                 "--metrics-addr", ":8080", "--log-format", "json"],
+        "args": ["watch", "--stack", stack, "--project-dir", "/app", "--leader-elect", "--lease-namespace",
+                 namespace, "--metrics-addr", ":8080", "--log-format", "json"],
+        "env": [{"name": "PULUMI_HOME", "value": PULUMI_HOME}]
+        + ([{"name": "PULUMI_BACKEND_URL", "value": backend_url}] if backend_url else []),
         "ports": [{"name": "metrics", "containerPort": 8080}],
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": "metrics"}, "periodSeconds": 20},
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": "metrics"}, "periodSeconds": 10},
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
         "securityContext": {"runAsNonRoot": True, "readOnlyRootFilesystem": True,
                             "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, {"name": "pulumi-home", "mountPath": "/home/lattice/.pulumi"}],
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, {"name": "pulumi-home", "mountPath": PULUMI_HOME}],
     }
+    copy_home = {"name": "pulumi-home", "image": image, "command": ["cp", "-a", "/opt/pulumi-home/.", PULUMI_HOME],
+                 "securityContext": container["securityContext"],
+                 "volumeMounts": [{"name": "pulumi-home", "mountPath": PULUMI_HOME}]}
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(NAME, namespace),
         "spec": {"replicas": replicas, "selector": {"matchLabels": dict(LABELS)},
                  "template": {"metadata": {"labels": dict(LABELS)}, "spec": {
                      "serviceAccountName": NAME,
                      "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                     "initContainers": [copy_home],
                      "containers": [container],
                      "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "pulumi-home", "emptyDir": {}}]}}},
     }

