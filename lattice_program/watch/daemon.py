@@ -39,10 +39,9 @@ log = logging.getLogger("lattice_program.watch")
 FAILURES_ANNOTATION = f"{ANNOTATION_PREFIX}consecutive-failures"
 STALLED_ANNOTATION = f"{ANNOTATION_PREFIX}stalled-on"
 
-# Exit codes of `latticectl watch --once` (and of the daemon when it cannot start).
+# Exit codes of `latticectl watch --once`.
 EXIT_CONVERGED = 0
 EXIT_NOT_CONVERGED = 1
-EXIT_BAD_INPUT = 2
 
 
 @dataclass(frozen=True)
