@@ -106,3 +106,39 @@ def test_a_stall_is_recorded_on_the_lease_and_the_next_leader_keeps_it(kube_apis
     finally:
         second.stop()
         second_runner.join(15)
+
+
+def test_with_two_clusters_each_objects_status_goes_to_its_own_cluster(kube_apiserver: KubeApiServer,
+                                                                        kube_apiserver_factory, kube_namespace: str):
+    from kubernetes import client as k8s_client
+
+    from lattice_program.vocabulary.settings import ClusterSettings
+    from lattice_program.watch.status_writer import StatusWriter
+    from tests.support.kube import aws_crd_files, standard_crd_files
+
+    west = kube_apiserver_factory(crds=standard_crd_files() + aws_crd_files())
+    world_in(kube_apiserver, kube_namespace)
+    west.create(gateway_class())
+    west.create_namespace(kube_namespace)
+    west.create_all([gateway("edge", kube_namespace), service("orders", kube_namespace),
+                     http_route("orders", kube_namespace, parents=["edge"], backends=[("orders", 80)])])
+    settings = StackSettings(clusters=[ClusterSettings(name="east", vpc_id=VPC),
+                                       ClusterSettings(name="west", vpc_id="vpc-0fedcba9876543210")])
+    clients = {"east": kube_apiserver.api_client(pool_size=32), "west": west.api_client(pool_size=32)}
+    engine = EngineDouble(stack_settings=settings)
+    daemon = Daemon(WatchOptions(stack="dev", once=True, metrics_addr=None, sync_timeout=20), settings, engine,
+                    caches={}, status_writer=StatusWriter(clients))
+    for name, api in clients.items():
+        daemon.caches[name] = ClusterCache(api, name, on_change=daemon.on_change)
+    assert daemon.run() == 0
+
+    def parents(api, name):
+        try:
+            route = k8s_client.CustomObjectsApi(api).get_namespaced_custom_object(
+                "gateway.networking.k8s.io", "v1", kube_namespace, "httproutes", name)
+        except k8s_client.exceptions.ApiException as error:
+            return error.status
+        return [p["parentRef"]["name"] for p in (route.get("status") or {}).get("parents") or []]
+
+    assert parents(clients["east"], "cart") == ["edge"] and parents(clients["west"], "orders") == ["edge"]
+    assert parents(clients["east"], "orders") == 404 and parents(clients["west"], "cart") == 404
