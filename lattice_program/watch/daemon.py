@@ -181,12 +181,15 @@ class Daemon:
 
     def on_change(self, change: Change) -> None:
         self.metrics.events.labels(change.cluster, change.kind).inc()
-        if change.kind == "Gateway" and change.object is not None and pending_reconcile(change.object):
+        if change.kind == "EndpointSlice":
+            # Endpoints only ever make targets, which the model's digest leaves out: no
+            # converge would follow, so none is planned.
+            if self.targets is not None and not self.settings.suspend:
+                self.targets.notify()
+        elif change.kind == "Gateway" and change.object is not None and pending_reconcile(change.object):
             self.converger.request()
         else:
-            self.converger.notify()  # cheap when only targets changed: the digest leaves them out
-        if change.kind == "EndpointSlice" and self.targets is not None and not self.settings.suspend:
-            self.targets.notify()
+            self.converger.notify()
 
     def _after_update(self, status: ConvergeStatus) -> None:
         if status.reason == Outcome.APPLIED.value and self.targets is not None:

@@ -63,6 +63,11 @@ def slice_with(*addresses: str, terminating: tuple = ()) -> dict:
     return body
 
 
+def converges(daemon: Daemon) -> float:
+    return sum(sample.value for metric in daemon.metrics.converges.collect() for sample in metric.samples
+               if sample.name.endswith("_total"))
+
+
 def targets(emulator: LatticeEmulator) -> Dict[str, str]:
     client = emulator.client()
     return {t["id"]: t["status"] for group in client.list_target_groups()["items"]
@@ -93,6 +98,7 @@ def world_running():
 def test_a_rollout_registers_new_pods_within_a_second_and_runs_no_update(world_running):
     cluster, emulator, engine, daemon = world_running
     ups = engine.calls.count("up")
+    passes = converges(daemon)
     cluster.store.put(slice_with("10.0.0.1", "10.0.0.2", "10.0.0.3"))  # a new pod is ready
     took = eventually(lambda: "10.0.0.3" in targets(emulator))
     assert took < 1.0
@@ -102,6 +108,7 @@ def test_a_rollout_registers_new_pods_within_a_second_and_runs_no_update(world_r
     assert targets(emulator)["10.0.0.2"] != "DRAINING" and targets(emulator)["10.0.0.3"] != "DRAINING"
     time.sleep(0.3)
     assert engine.calls.count("up") == ups  # endpoints never cost an update
+    assert converges(daemon) == passes  # nor even a converge pass (a plan of the whole stack)
     assert daemon.metrics.target_registrations.labels("dev", "register")._value.get() >= 3
 
 
