@@ -35,10 +35,10 @@ import psutil  # noqa: E402
 
 from bench.generate import fleet_objects, fleet_settings  # noqa: E402
 from lattice_program.contract.pipeline import plan  # noqa: E402
-from lattice_program.program.digest import model_digest  # noqa: E402
 from lattice_program.watch.cache import ClusterCache  # noqa: E402
 from lattice_program.watch.converge import Observation  # noqa: E402
 from lattice_program.watch.daemon import Daemon, WatchOptions  # noqa: E402
+from tests.support.applied import applied_outputs  # noqa: E402
 from tests.support.kube_double import KubeDouble  # noqa: E402
 from tests.support.lattice_emulator import LatticeEmulator, Quotas  # noqa: E402
 
@@ -68,15 +68,7 @@ class RecordingEngine:
     def up(self, observation: Observation, previous, *, refresh: bool = False) -> Mapping[str, Any]:
         self.ups += 1
         result = plan(dict(observation.objects), self.settings, previous_outputs=previous)
-        if self.emulator is not None:
-            client = self.emulator.client()
-            for route in result.model.routes():
-                for group in route.target_groups:
-                    if group.key not in self.groups:
-                        self.groups[group.key] = client.create_target_group(
-                            name=group.name, type="IP",
-                            config={"port": group.port, "protocol": group.protocol, "vpcIdentifier": VPC})["id"]
-        self.stack_outputs = {"modelDigest": model_digest(result.model), "targetGroups": dict(self.groups)}
+        self.stack_outputs = applied_outputs(result.model, emulator=self.emulator, groups=self.groups)
         return self.stack_outputs
 
 

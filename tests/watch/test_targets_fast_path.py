@@ -9,13 +9,13 @@ from typing import Any, Dict, Mapping
 import pytest
 
 from lattice_program.contract.pipeline import plan
-from lattice_program.program.digest import model_digest
 from lattice_program.vocabulary.settings import StackSettings
 from lattice_program.watch.cache import ClusterCache
 from lattice_program.watch.converge import Observation, State
 from lattice_program.watch.daemon import Daemon, WatchOptions
 from lattice_program.watch.targets import TargetFastPath
 from lattice_program.sources.files import RawObject
+from tests.support.applied import applied_outputs
 from tests.support.kube_double import KubeDouble
 from tests.support.lattice_emulator import LatticeEmulator
 from tests.support.world import endpoint_slice, gateway, gateway_class, http_route, service
@@ -36,14 +36,7 @@ class CreatingEngine(EngineDouble):
     def up(self, observation: Observation, previous: Mapping[str, Any], *, refresh: bool = False) -> Mapping[str, Any]:
         self.calls.append("up")
         result = plan(dict(observation.objects), self.settings, previous_outputs=previous)
-        client = self.emulator.client()
-        for route in result.model.routes():
-            for group in route.target_groups:
-                if group.key not in self.groups:
-                    self.groups[group.key] = client.create_target_group(
-                        name=group.name, type="IP",
-                        config={"port": group.port, "protocol": group.protocol, "vpcIdentifier": VPC})["id"]
-        self.stack_outputs = {"modelDigest": model_digest(result.model), "targetGroups": dict(self.groups)}
+        self.stack_outputs = applied_outputs(result.model, emulator=self.emulator, groups=self.groups)
         return self.stack_outputs
 
 
