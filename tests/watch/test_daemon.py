@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -16,6 +17,7 @@ from lattice_program.watch.converge import State
 from tests.support.kube_double import KubeDouble
 from tests.support.world import endpoint_slice, gateway, gateway_class, http_route, service
 from tests.watch.test_converge import EngineDouble
+from tests.support.waiting import eventually as wait_until
 
 VPC = "vpc-0123456789abcdef0"
 SETTINGS = StackSettings(vpc_id=VPC, cluster_name="east")
@@ -26,11 +28,7 @@ def world():
             http_route("cart", "shop", parents=["edge"], backends=[("cart", 80)])]
 
 
-def eventually(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
+eventually = functools.partial(wait_until, timeout=10.0)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -15,17 +16,14 @@ from lattice_program.watch.leader import LeaderElector
 from tests.support.kube import KubeApiServer
 from tests.support.world import gateway, gateway_class, http_route, service
 from tests.watch.test_converge import EngineDouble
+from tests.support.waiting import eventually as wait_until
 
 pytestmark = pytest.mark.needs_kube_apiserver
 VPC = "vpc-0123456789abcdef0"
 SETTINGS = StackSettings(vpc_id=VPC, cluster_name="east")
 
 
-def eventually(condition, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
+eventually = functools.partial(wait_until, timeout=15.0)
 
 
 def world_in(server: KubeApiServer, namespace: str) -> None:

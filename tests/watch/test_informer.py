@@ -7,6 +7,7 @@ the server's objects, with no missed and no phantom changes.
 
 from __future__ import annotations
 
+import functools
 import contextlib
 import logging
 import math
@@ -24,6 +25,7 @@ from lattice_program.sources.cluster import GATEWAY_CLASS, GRPC_ROUTE, KINDS, SE
 from lattice_program.watch.backoff import Backoff
 from lattice_program.watch.cache import ClusterCache
 from lattice_program.watch.informer import ADDED, DELETED, MODIFIED, Change, Informer, InformerError
+from tests.support.waiting import eventually as wait_until
 
 GRPC_ROUTES = ResourceType(GATEWAY_GROUP, "v1", "grpcroutes", "GRPCRoute", namespaced=True)
 # Short backoffs and rediscovery, so that no test waits on a production-sized delay.  Watches
@@ -32,11 +34,7 @@ FAST: Dict[str, Any] = {"backoff": Backoff(base=0.01, cap=0.05, jitter=1.0), "re
                         "watch_timeout_seconds": 60}
 
 
-def eventually(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        time.sleep(0.005)
+eventually = functools.partial(wait_until, timeout=3.0)
 
 
 @pytest.fixture

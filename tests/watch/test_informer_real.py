@@ -10,6 +10,7 @@ from the cache's window of recent events instead.
 
 from __future__ import annotations
 
+import functools
 import contextlib
 import threading
 import time
@@ -25,6 +26,7 @@ from lattice_program.sources.cluster import KINDS, SERVICE, read_cluster
 from lattice_program.watch.backoff import Backoff
 from lattice_program.watch.cache import ClusterCache
 from lattice_program.watch.informer import ADDED, DELETED, MODIFIED, Change
+from tests.support.waiting import eventually as wait_until
 
 pytestmark = pytest.mark.needs_kube_apiserver
 
@@ -32,11 +34,7 @@ FAST: Dict[str, Any] = {"backoff": Backoff(base=0.01, cap=0.05, jitter=1.0), "re
                         "watch_timeout_seconds": 30}
 
 
-def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        time.sleep(0.01)
+eventually = functools.partial(wait_until, timeout=5.0)
 
 
 def snapshot(objects) -> List[Tuple[str, Any]]:

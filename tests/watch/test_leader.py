@@ -5,17 +5,19 @@ Short durations throughout: lease 2 s, renew deadline 1.5 s, retry 0.3 s."""
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
 import time
-from typing import Callable, Iterator, List, Optional
+from typing import Iterator, List, Optional
 
 import pytest
 from kubernetes import client
 
 from tests.support.kube import KubeApiServer
 from lattice_program.watch.leader import HOLDER_HOST, HOLDER_PID, LeaderElector
+from tests.support.waiting import eventually as wait_until
 
 real = pytest.mark.needs_kube_apiserver
 
@@ -23,13 +25,7 @@ LEASE, RENEW, RETRY = 2.0, 1.5, 0.3
 NAME = "lattice-gateway-dev"
 
 
-def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> float:
-    """Wait for ``condition``; the seconds it took."""
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < timeout, "the condition did not hold in time"
-        time.sleep(0.005)
-    return time.monotonic() - start
+eventually = functools.partial(wait_until, timeout=5.0)
 
 
 class Electors:

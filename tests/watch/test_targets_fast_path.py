@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any, Dict, Mapping
@@ -20,6 +21,7 @@ from tests.support.kube_double import KubeDouble
 from tests.support.lattice_emulator import LatticeEmulator
 from tests.support.world import endpoint_slice, gateway, gateway_class, http_route, service
 from tests.watch.test_converge import EngineDouble
+from tests.support.waiting import eventually as wait_until
 
 VPC = "vpc-0123456789abcdef0"
 SETTINGS = StackSettings(vpc_id=VPC, cluster_name="east")
@@ -40,12 +42,7 @@ class CreatingEngine(EngineDouble):
         return self.stack_outputs
 
 
-def eventually(condition, timeout: float = 5.0) -> float:
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < timeout, "condition not met in time"
-        time.sleep(0.01)
-    return time.monotonic() - started
+eventually = functools.partial(wait_until, timeout=5.0)
 
 
 def slice_with(*addresses: str, terminating: tuple = ()) -> dict:
