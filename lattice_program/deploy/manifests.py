@@ -17,15 +17,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from lattice_program.sources.cluster import AWS_GROUP, GATEWAY_GROUP, KINDS
+from lattice_program.sources.cluster import KINDS
+from lattice_program.vocabulary.status import ANNOTATED_KINDS, STATUS_KINDS
 
 DEFAULT_NAMESPACE = "lattice-gateway"
 NAME = "lattice-gateway-watch"
 PULUMI_HOME = "/home/lattice/.pulumi"
 LABELS = {"app.kubernetes.io/name": "lattice-gateway", "app.kubernetes.io/component": "watch"}
-_WRITES_STATUS = ("gatewayclasses", "gateways", "httproutes", "grpcroutes", "tlsroutes", "targetgrouppolicies",
-                  "vpcassociationpolicies", "iamauthpolicies", "accesslogpolicies")
-_WRITES_ANNOTATIONS = ("gateways", "httproutes", "grpcroutes", "tlsroutes")
 
 
 def _metadata(name: str, namespace: str | None = None) -> Dict[str, Any]:
@@ -36,16 +34,19 @@ def _metadata(name: str, namespace: str | None = None) -> Dict[str, Any]:
 
 
 def cluster_role_rules() -> List[Dict[str, Any]]:
-    by_group: Dict[str, List[str]] = {}
+    reads: Dict[str, List[str]] = {}
+    statuses: Dict[str, List[str]] = {}
+    annotations: Dict[str, List[str]] = {}
     for kind in KINDS:
-        by_group.setdefault(kind.group, []).append(kind.plural)
+        reads.setdefault(kind.group, []).append(kind.plural)
+        if kind.kind in STATUS_KINDS:
+            statuses.setdefault(kind.group, []).append(f"{kind.plural}/status")
+        if kind.kind in ANNOTATED_KINDS:
+            annotations.setdefault(kind.group, []).append(kind.plural)
     rules = [{"apiGroups": [group], "resources": sorted(plurals), "verbs": ["get", "list", "watch"]}
-             for group, plurals in sorted(by_group.items())]
-    status = [plural for plural in _WRITES_STATUS]
-    rules.append({"apiGroups": [GATEWAY_GROUP], "resources": [f"{p}/status" for p in status[:5]],
-                  "verbs": ["patch"]})
-    rules.append({"apiGroups": [AWS_GROUP], "resources": [f"{p}/status" for p in status[5:]], "verbs": ["patch"]})
-    rules.append({"apiGroups": [GATEWAY_GROUP], "resources": list(_WRITES_ANNOTATIONS), "verbs": ["patch"]})
+             for group, plurals in sorted(reads.items())]
+    rules += [{"apiGroups": [group], "resources": sorted(resources), "verbs": ["patch"]}
+              for writes in (statuses, annotations) for group, resources in sorted(writes.items())]
     rules.append({"apiGroups": [""], "resources": ["events"], "verbs": ["create"]})
     return rules
 

@@ -70,6 +70,7 @@ class ClusterKind:
     versions: Tuple[str, ...]  # tried in order; the next is tried when one is not served
     plural: str
     required: bool  # a required kind that is not served makes the read incomplete
+    namespaced: bool = True
 
     def api_version(self, version: str) -> str:
         return f"{self.group}/{version}" if self.group else version
@@ -79,13 +80,14 @@ class ClusterKind:
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
 
-GATEWAY_CLASS = ClusterKind("GatewayClass", GATEWAY_GROUP, ("v1",), "gatewayclasses", required=True)
+GATEWAY_CLASS = ClusterKind("GatewayClass", GATEWAY_GROUP, ("v1",), "gatewayclasses", required=True,
+                            namespaced=False)
 GATEWAY = ClusterKind("Gateway", GATEWAY_GROUP, ("v1",), "gateways", required=True)
 HTTP_ROUTE = ClusterKind("HTTPRoute", GATEWAY_GROUP, ("v1",), "httproutes", required=True)
 # Many clusters serve ReferenceGrant only as v1beta1 (it reached v1 late in the standard channel).
 REFERENCE_GRANT = ClusterKind("ReferenceGrant", GATEWAY_GROUP, ("v1", "v1beta1"), "referencegrants", required=False)
 SERVICE = ClusterKind("Service", "", ("v1",), "services", required=True)
-NAMESPACE = ClusterKind("Namespace", "", ("v1",), "namespaces", required=True)
+NAMESPACE = ClusterKind("Namespace", "", ("v1",), "namespaces", required=True, namespaced=False)
 ENDPOINT_SLICE = ClusterKind("EndpointSlice", "discovery.k8s.io", ("v1",), "endpointslices", required=True)
 
 # Route kinds beyond HTTPRoute, and the AWS controller's own CRDs, are optional: a

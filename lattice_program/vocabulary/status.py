@@ -12,6 +12,13 @@ from typing import Dict, List, Literal, Optional, Tuple
 
 Severity = Literal["error", "warning"]
 
+# The kinds whose status this tool writes (the watch daemon), and those it also puts the
+# AWS controller's annotations or a reconcile acknowledgement on; the daemon's RBAC
+# grants exactly these writes.
+STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TargetGroupPolicy",
+                "VpcAssociationPolicy", "IAMAuthPolicy", "AccessLogPolicy")
+ANNOTATED_KINDS = ("Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute")
+
 
 @dataclass(frozen=True, order=True)
 class ObjectRef:

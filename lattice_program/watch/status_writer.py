@@ -21,7 +21,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from lattice_program.vocabulary.settings import CONTROLLER_NAME
-from lattice_program.vocabulary.status import Condition, ObjectRef, ObjectStatus
+from lattice_program.sources.cluster import GATEWAY_GROUP, KINDS
+from lattice_program.vocabulary.status import STATUS_KINDS, Condition, ObjectRef, ObjectStatus
 
 log = logging.getLogger("lattice_program.watch")
 
@@ -33,21 +34,11 @@ PROGRAMMED = "Programmed"
 # A route parent's Lattice outcome, before the daemon knows it.
 _PENDING = Condition(PROGRAMMED, "Unknown", "Pending", "waiting for the stack to be applied")
 
-_GATEWAY_GROUP = "gateway.networking.k8s.io"
-_AWS_GROUP = "application-networking.k8s.aws"
+_GATEWAY_GROUP = GATEWAY_GROUP
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute")
-# kind -> (group, plural, namespaced)
+# kind -> (group, plural, namespaced), from the kinds the informers read
 WRITABLE: Dict[str, Tuple[str, str, bool]] = {
-    "GatewayClass": (_GATEWAY_GROUP, "gatewayclasses", False),
-    "Gateway": (_GATEWAY_GROUP, "gateways", True),
-    "HTTPRoute": (_GATEWAY_GROUP, "httproutes", True),
-    "GRPCRoute": (_GATEWAY_GROUP, "grpcroutes", True),
-    "TLSRoute": (_GATEWAY_GROUP, "tlsroutes", True),
-    "TargetGroupPolicy": (_AWS_GROUP, "targetgrouppolicies", True),
-    "VpcAssociationPolicy": (_AWS_GROUP, "vpcassociationpolicies", True),
-    "IAMAuthPolicy": (_AWS_GROUP, "iamauthpolicies", True),
-    "AccessLogPolicy": (_AWS_GROUP, "accesslogpolicies", True),
-}
+    kind.kind: (kind.group, kind.plural, kind.namespaced) for kind in KINDS if kind.kind in STATUS_KINDS}
 
 
 @dataclass(frozen=True)
