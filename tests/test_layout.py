@@ -13,10 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lower rooms first; a module may import its own room and the ones before it.
-ROOMS = ("vocabulary", "sources", "translate", "contract", "program", "engine", "watch", "promote", "deploy")
-# watch, promote and deploy sit beside each other above engine; none imports another.
+ROOMS = ("vocabulary", "sources", "translate", "contract", "program", "engine",
+         "watch", "promote", "deploy", "adopt", "inspect")
+# watch, promote, deploy, adopt and inspect sit beside each other above engine; none imports another.
 LEVEL = {room: index for index, room in enumerate(ROOMS)}
-LEVEL["promote"] = LEVEL["deploy"] = LEVEL["watch"]
+SIBLINGS = ("watch", "promote", "deploy", "adopt", "inspect")
+for _sibling in SIBLINGS:
+    LEVEL[_sibling] = LEVEL["watch"]
 CLI_LEVEL = len(ROOMS)
 
 
@@ -80,8 +83,9 @@ def test_imports_run_down_the_data_path(package):
             level = _room_level(module)
             if level is not None and level > own:
                 broken.append(f"{relative}:{line} imports {module}")
-            if package == "lattice_program" and own == LEVEL["watch"] and module.split(".")[:2] in (
-                    ["lattice_program", "watch"], ["lattice_program", "promote"], ["lattice_program", "deploy"]):
+            parts = module.split(".")
+            if package == "lattice_program" and own == LEVEL["watch"] and parts[0] == "lattice_program" \
+                    and len(parts) > 1 and parts[1] in SIBLINGS:
                 sibling = module.split(".")[1]
                 if sibling != relative.parts[1]:
                     broken.append(f"{relative}:{line} imports its sibling room {module}")
