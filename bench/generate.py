@@ -34,6 +34,8 @@ LISTENER_NAME = "web"
 SERVICE_PORT = 80
 CONTAINER_PORT = 8080
 RULES_PER_ROUTE = 5
+# The Exact match is one Lattice rule; each element-wise PathPrefix is two (exact and prefix).
+LATTICE_RULES_PER_ROUTE = 9
 ENDPOINTS_PER_SLICE = 10
 DEFAULT_NAMESPACES = 20
 DEFAULT_SEED = 1

@@ -149,7 +149,7 @@ class PathMatchSpec:
 class HeaderMatchSpec:
     name: str
     value: str
-    case_sensitive: bool = False
+    case_sensitive: bool = True  # the value; Gateway API header values are case-sensitive
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,12 @@ ENDPOINT_SLICE = ClusterKind("EndpointSlice", "discovery.k8s.io", ("v1",), "endp
 # cluster without their CRDs simply has none of them.
 GRPC_ROUTE = ClusterKind("GRPCRoute", GATEWAY_GROUP, ("v1",), "grpcroutes", required=False)
 TLS_ROUTE = ClusterKind("TLSRoute", GATEWAY_GROUP, ("v1", "v1alpha3", "v1alpha2"), "tlsroutes", required=False)
+# Read to refuse what they ask: TCP/UDP routes (told VPC Lattice does not serve them) and
+# BackendTLSPolicies (their backends are refused rather than reached without TLS).
+TCP_ROUTE = ClusterKind("TCPRoute", GATEWAY_GROUP, ("v1alpha2",), "tcproutes", required=False)
+UDP_ROUTE = ClusterKind("UDPRoute", GATEWAY_GROUP, ("v1alpha2",), "udproutes", required=False)
+BACKEND_TLS_POLICY = ClusterKind("BackendTLSPolicy", GATEWAY_GROUP, ("v1", "v1alpha3"), "backendtlspolicies",
+                                 required=False)
 AWS_GROUP = "application-networking.k8s.aws"
 AWS_KINDS: Tuple[ClusterKind, ...] = tuple(
     ClusterKind(kind, AWS_GROUP, ("v1alpha1",), plural, required=False)
@@ -102,8 +108,8 @@ AWS_KINDS: Tuple[ClusterKind, ...] = tuple(
                          ("ServiceExport", "serviceexports"), ("ServiceImport", "serviceimports"))
 )
 
-KINDS: Tuple[ClusterKind, ...] = (GATEWAY_CLASS, GATEWAY, HTTP_ROUTE, GRPC_ROUTE, TLS_ROUTE, REFERENCE_GRANT, SERVICE,
-                                  NAMESPACE, ENDPOINT_SLICE) + AWS_KINDS
+KINDS: Tuple[ClusterKind, ...] = (GATEWAY_CLASS, GATEWAY, HTTP_ROUTE, GRPC_ROUTE, TLS_ROUTE, TCP_ROUTE, UDP_ROUTE,
+                                  REFERENCE_GRANT, BACKEND_TLS_POLICY, SERVICE, NAMESPACE, ENDPOINT_SLICE) + AWS_KINDS
 
 
 @dataclass(frozen=True)
@@ -331,7 +337,7 @@ def _config_problem(error: BaseException, *, context: Optional[str], config_file
     which = f"context {context!r}" if context else "the current context"
     documents = _kubeconfig_documents(config_file)
     if not documents:
-        return (f"cannot use {which}: no kubeconfig at {config_file}; pass --kubeconfig, set KUBECONFIG, "
+        return (f"cannot use {which}: no kubeconfig at {config_file}; set KUBECONFIG to one, "
                 f"or create one (e.g. aws eks update-kubeconfig --name CLUSTER)")
     names = sorted({str(c.get("name")) for d in documents for c in (d.get("contexts") or []) if isinstance(c, dict)})
     known = f"it has: {', '.join(names)}" if names else "it has no contexts"

@@ -19,7 +19,7 @@ import ipaddress
 import re
 from typing import Annotated, Any, Dict, List, Literal, Optional, Tuple
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -43,7 +43,20 @@ ObjectName = Annotated[str, StringConstraints(min_length=1, max_length=253, patt
 ReferenceName = Annotated[str, StringConstraints(min_length=1, max_length=253)]
 NamespaceName = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=DNS_LABEL)]
 SectionName = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN)]
-Hostname = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=HOSTNAME)]
+
+
+def _not_an_ip_address(value: str) -> str:
+    """The spec's Hostname: "IPs are not allowed" (the CRD pattern alone lets 10.0.0.1 through)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return value
+    raise ValueError(f"{value!r} is an IP address; Gateway API hostnames must be DNS names (IPs are not allowed): "
+                     "use a DNS name or leave hostnames out")
+
+
+Hostname = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=HOSTNAME),
+                     AfterValidator(_not_an_ip_address)]
 Group = Annotated[str, StringConstraints(max_length=253, pattern=GROUP)]
 Kind = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=KIND)]
 # strict: the API server refuses "80" or true for an integer field; so do we.
@@ -344,23 +357,54 @@ class TLSRouteSpec(_Model):
     hostnames: Annotated[List[Hostname], Field(min_length=1, max_length=16)]
     rules: Annotated[List[TLSRouteRule], Field(min_length=1, max_length=1)]
 
-    @field_validator("hostnames")
-    @classmethod
-    def _no_ip_addresses(cls, hostnames: List[str]) -> List[str]:
-        for hostname in hostnames:
-            try:
-                ipaddress.ip_address(hostname)
-            except ValueError:
-                continue
-            raise ValueError(f"{hostname!r} is an IP address; TLSRoute hostnames must be DNS names")
-        return hostnames
-
 
 class TLSRoute(_Model):
     api_version: str
     kind: Literal["TLSRoute"]
     metadata: ObjectMeta
     spec: TLSRouteSpec
+
+
+# --- route kinds VPC Lattice cannot serve ------------------------------------------------
+
+
+class UnservedRouteSpec(_Model):
+    parent_refs: Annotated[List[ParentReference], Field(max_length=32)] = Field(default_factory=list)
+
+
+class UnservedRoute(_Model):
+    """A TCPRoute or UDPRoute: read only for its parents, to tell it VPC Lattice has no
+    such listener (its other fields are not needed for that)."""
+
+    api_version: str
+    kind: Literal["TCPRoute", "UDPRoute"]
+    metadata: ObjectMeta
+    spec: UnservedRouteSpec
+
+
+# --- BackendTLSPolicy -----------------------------------------------------------------
+
+
+class PolicyTargetReference(_Model):
+    group: Group
+    kind: Kind
+    name: ReferenceName
+    section_name: Optional[SectionName] = None
+
+
+class BackendTLSPolicySpec(_Model):
+    target_refs: Annotated[List[PolicyTargetReference], Field(min_length=1, max_length=16)]
+    validation: Dict[str, Any] = Field(default_factory=dict)
+
+
+class BackendTLSPolicy(_Model):
+    """Read so that a backend meant to be reached over verified TLS is never reached in
+    plain HTTP: the translator refuses such backends (fail closed)."""
+
+    api_version: str
+    kind: Literal["BackendTLSPolicy"]
+    metadata: ObjectMeta
+    spec: BackendTLSPolicySpec
 
 
 # --- ReferenceGrant -------------------------------------------------------------------
@@ -465,6 +509,9 @@ MODELS: Dict[Tuple[str, str], type[_Model]] = {
     (GATEWAY_GROUP, "GRPCRoute"): GRPCRoute,
     (GATEWAY_GROUP, "TLSRoute"): TLSRoute,
     (GATEWAY_GROUP, "ReferenceGrant"): ReferenceGrant,
+    (GATEWAY_GROUP, "TCPRoute"): UnservedRoute,
+    (GATEWAY_GROUP, "UDPRoute"): UnservedRoute,
+    (GATEWAY_GROUP, "BackendTLSPolicy"): BackendTLSPolicy,
     ("", "Service"): Service,
     ("", "Namespace"): Namespace,
     ("discovery.k8s.io", "EndpointSlice"): EndpointSlice,
@@ -483,6 +530,10 @@ KIND_VERSIONS: Dict[str, frozenset[str]] = {
     # TLSRoute v1 (standard since Gateway API v1.5) shares its shape with v1alpha2/3.
     "TLSRoute": frozenset({"v1", "v1alpha2", "v1alpha3"}),
     "GRPCRoute": frozenset({"v1"}),
+    "TCPRoute": frozenset({"v1alpha2"}),
+    "UDPRoute": frozenset({"v1alpha2"}),
+    # BackendTLSPolicy v1 since Gateway API v1.4; v1alpha3 before it.
+    "BackendTLSPolicy": frozenset({"v1", "v1alpha3"}),
 }
 
 

@@ -35,6 +35,9 @@ class Snapshot:
     http_routes: Dict[NamespacedName, k8s.HTTPRoute] = field(default_factory=dict)
     grpc_routes: Dict[NamespacedName, k8s.GRPCRoute] = field(default_factory=dict)
     tls_routes: Dict[NamespacedName, k8s.TLSRoute] = field(default_factory=dict)
+    # TCPRoutes and UDPRoutes, by (kind, namespace, name): only told that they are not served.
+    unserved_routes: Dict[Tuple[str, str, str], k8s.UnservedRoute] = field(default_factory=dict)
+    backend_tls_policies: Dict[str, List[k8s.BackendTLSPolicy]] = field(default_factory=lambda: defaultdict(list))
     services: Dict[NamespacedName, k8s.Service] = field(default_factory=dict)
     namespaces: Dict[str, k8s.Namespace] = field(default_factory=dict)
     reference_grants: Dict[str, List[k8s.ReferenceGrant]] = field(default_factory=lambda: defaultdict(list))
@@ -168,6 +171,10 @@ def _index(snapshot: Snapshot, obj: Any, origin: str, cluster: str, problems: Li
         snapshot.grpc_routes[key] = obj
     elif isinstance(obj, k8s.TLSRoute):
         snapshot.tls_routes[key] = obj
+    elif isinstance(obj, k8s.UnservedRoute):
+        snapshot.unserved_routes[(obj.kind, *key)] = obj
+    elif isinstance(obj, k8s.BackendTLSPolicy):
+        snapshot.backend_tls_policies[meta.namespace or ""].append(obj)
     elif isinstance(obj, k8s.Service):
         snapshot.services[key] = obj
     elif isinstance(obj, (aws_crds.TargetGroupPolicy, aws_crds.VpcAssociationPolicy, aws_crds.IAMAuthPolicy,

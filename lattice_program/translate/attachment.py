@@ -39,6 +39,29 @@ def lattice_protocol(listener: k8s.Listener) -> Optional[str]:
     return None
 
 
+def client_validation(gateway: k8s.Gateway, listener: k8s.Listener) -> Optional[str]:
+    """The frontend (client certificate) validation mode that applies to an HTTPS
+    listener: ``spec.tls.frontend.perPort`` for its port, else ``frontend.default``
+    (Gateway API v1.5 ``GatewayTLSConfig``); None when no validation is asked for."""
+    if lattice_protocol(listener) != HTTPS or not gateway.spec.tls:
+        return None
+    frontend = gateway.spec.tls.get("frontend") or {}
+    config = next((entry.get("tls") or {} for entry in frontend.get("perPort") or ()
+                   if isinstance(entry, dict) and entry.get("port") == listener.port), frontend.get("default") or {})
+    validation = config.get("validation") if isinstance(config, dict) else None
+    if not validation:
+        return None
+    return validation.get("mode", "AllowValidOnly") if isinstance(validation, dict) else "AllowValidOnly"
+
+
+def requires_client_certificates(gateway: k8s.Gateway, listener: k8s.Listener) -> bool:
+    """VPC Lattice cannot validate client certificates, so a listener that must accept
+    only verified clients is not served at all (AllowInsecureFallback lets clients in
+    without a certificate, which is what Lattice does)."""
+    mode = client_validation(gateway, listener)
+    return mode is not None and mode != "AllowInsecureFallback"
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A route accepted by one Gateway, on these of its listeners."""
@@ -110,6 +133,29 @@ def attach(route: RouteIdentity, *, gateways: Mapping[Tuple[str, str], k8s.Gatew
     return attachments
 
 
+LISTENER_SET_KINDS = ("ListenerSet", "XListenerSet")
+
+
+def only_listener_sets(parent_refs: Sequence[k8s.ParentReference]) -> bool:
+    """Whether every parent is a ListenerSet (whose Gateway is not named here, so no
+    parent status of ours can say the route is not served)."""
+    return bool(parent_refs) and all(p.kind in LISTENER_SET_KINDS for p in parent_refs)
+
+
+def refuse_kind(route: RouteIdentity, *, ours: Mapping[Tuple[str, str], bool], book: StatusBook, message: str) -> bool:
+    """Tell a route of a kind VPC Lattice cannot serve so, on each parent Gateway of ours
+    (``Accepted=False``, ``NotAllowedByListeners``: no listener of ours can take it).
+    Whether any parent was ours."""
+    told = False
+    for parent in route.parent_refs:
+        if parent.group != k8s.GATEWAY_GROUP or parent.kind != "Gateway":
+            continue
+        if (parent.namespace or route.namespace, parent.name) in ours:
+            _accepted(book, route, parent_ref_dict(parent, route.namespace), "False", "NotAllowedByListeners", message)
+            told = True
+    return told
+
+
 def _accepted(book: StatusBook, route: RouteIdentity, status_ref, status: str, reason: str, message: str) -> None:
     book.parent(route.ref, status_ref).conditions["Accepted"] = Condition("Accepted", status, reason, message)
 
@@ -121,6 +167,12 @@ def _match_listeners(route: RouteIdentity, gateway: k8s.Gateway, parent: k8s.Par
         and (parent.port is None or listener.port == parent.port)
         and lattice_protocol(listener) is not None
     ]
+    refused = [listener for listener in candidates if requires_client_certificates(gateway, listener)]
+    candidates = [listener for listener in candidates if listener not in refused]
+    if not candidates and refused:
+        return None, "NotAllowedByListeners", (
+            f"listener(s) {', '.join(l.name for l in refused)} require client certificates (the Gateway's "
+            "spec.tls.frontend validation), which VPC Lattice cannot check; they are not accepted")
     if not candidates:
         wanted = []
         if parent.section_name is not None:

@@ -13,7 +13,7 @@ is named), terminating endpoints left out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from components.specs import HealthCheckSpec, Target, TargetGroupSpec
@@ -36,6 +36,7 @@ class Resolved:
     targets: Tuple[Target, ...] = ()
     owned: bool = True
     external_arn: Optional[str] = None
+    notes: Tuple[str, ...] = ()  # warnings about the reference, said once per rule field
 
     @property
     def key(self) -> str:
@@ -90,9 +91,78 @@ def resolve(ref: k8s.BackendRef, field: str, ctx: BackendContext, snapshot: Snap
     if len(service.spec.ip_families) > 1:
         return Unresolved("UnsupportedValue", field, f"Service {namespace}/{ref.name} is dual-stack; VPC Lattice target "
                                               "groups are IPv4 or IPv6: make the Service single-stack", True)
+    tls_policy = backend_tls_policy(snapshot, namespace, ref.name, service_port)
+    if tls_policy is not None and ctx.route_kind != "TLSRoute":  # passthrough: the client's own TLS reaches the pod
+        return Unresolved("UnsupportedProtocol", field, (
+            f"Service {namespace}/{ref.name} port {service_port.port} is a target of BackendTLSPolicy "
+            f"{namespace}/{tls_policy.metadata.name}, which asks for TLS to the backend verified against a CA and "
+            "hostname; VPC Lattice target groups cannot verify a target's certificate, so requests for this "
+            "backend fail rather than travel without that check (remove the policy to send them as written)"))
+    speaks = app_protocol(ctx, f"Service {namespace}/{ref.name} port {service_port.port}", service_port.app_protocol)
+    if isinstance(speaks, str):
+        return Unresolved("UnsupportedProtocol", f"{field}.port", speaks)
+    protocol, version, notes = speaks
     address_type = IP_FAMILY[service.spec.ip_families[0]] if service.spec.ip_families else "IPV4"
-    target_group = _target_group(ctx, namespace, ref.name, service_port.port, address_type)
-    return Resolved(target_group, service_targets(snapshot, namespace, ref.name, service_port, address_type))
+    target_group = _target_group(replace(ctx, protocol=protocol, protocol_version=version), namespace, ref.name,
+                                 service_port.port, address_type)
+    return Resolved(target_group, service_targets(snapshot, namespace, ref.name, service_port, address_type),
+                    notes=notes)
+
+
+def backend_tls_policy(snapshot: Snapshot, namespace: str, service: str,
+                       port: k8s.ServicePort) -> Optional[k8s.BackendTLSPolicy]:
+    """The BackendTLSPolicy that targets this Service port (a targetRef with no
+    sectionName covers every port; one naming the port's name covers that port)."""
+    for policy in snapshot.backend_tls_policies.get(namespace, ()):
+        for target in policy.spec.target_refs:
+            if target.group == "" and target.kind == "Service" and target.name == service and (
+                    target.section_name is None or target.section_name == port.name):
+                return policy
+    return None
+
+
+# Service port appProtocol values (KEP-3726's kubernetes.io/ names, and IANA service names).
+H2C, WEBSOCKET, SECURE_WEBSOCKET = "kubernetes.io/h2c", "kubernetes.io/ws", "kubernetes.io/wss"
+PLAIN_HTTP = ("http", "http1")
+
+
+def app_protocol(ctx: BackendContext, port: str, value: Optional[str]):
+    """(target group protocol, version, warnings) for a Service port's ``appProtocol``, or
+    the reason the backend cannot be served.  The spec: an implementation that does not
+    support a backend's application protocol sets ``ResolvedRefs=False`` with
+    ``UnsupportedProtocol``."""
+    protocol, version = ctx.protocol, ctx.protocol_version
+    if value is None or ctx.route_kind != "HTTPRoute":
+        return protocol, version, ()  # gRPC and TLS passthrough groups are fixed by the route kind
+    if value in (WEBSOCKET, SECURE_WEBSOCKET):
+        return (f"{port} has appProtocol {value}: VPC Lattice does not carry WebSocket connections, so requests "
+                "for this backend fail; serve it another way or remove it from the route")
+    if value == H2C:
+        return protocol, "HTTP2", ()
+    if value.lower() in PLAIN_HTTP:
+        return protocol, version, ()
+    if value.lower() == "https":
+        return "HTTPS", version, ()
+    return protocol, version, (f"{port} has appProtocol {value!r}, which lattice-gateway does not know; it is sent "
+                               f"{protocol}/{version}",)
+
+
+UNRESOLVED_BACKENDS = "unresolved-backends"
+
+
+def unresolved_share(ctx: BackendContext, port: int) -> Resolved:
+    """The target group that takes the share of a rule's requests meant for backends that
+    did not resolve: it has no targets, so those requests fail, as the spec asks ("the
+    proportion of requests that would otherwise have been routed to an invalid backend
+    MUST receive a 500"), rather than landing on the backends that did resolve."""
+    flavour = f"{ctx.protocol}/{ctx.protocol_version}/IPV4/{ctx.vpc_id}"
+    return Resolved(TargetGroupSpec(
+        key=f"{ctx.route_key}/{UNRESOLVED_BACKENDS}",
+        name=naming.target_group_name(ctx.route_key, ctx.route_namespace, UNRESOLVED_BACKENDS, port, flavour),
+        port=port, protocol=ctx.protocol, protocol_version=ctx.protocol_version, vpc_identifier=ctx.vpc_id,
+        health_check=ctx.health_check,
+        tags={**ctx.tags, "lattice-gateway/route": naming.tag_value(ctx.route_key),
+              "lattice-gateway/backend": UNRESOLVED_BACKENDS}))
 
 
 def service_targets(snapshot: Snapshot, namespace: str, service: str, service_port: k8s.ServicePort,

@@ -20,7 +20,8 @@ from lattice_program.translate import annotations
 from lattice_program.sources import gateway_api as k8s
 from lattice_program.translate import naming
 from lattice_program.translate.naming import is_identifier
-from lattice_program.translate.attachment import DEFAULT_KINDS, lattice_protocol
+from lattice_program.translate.attachment import (DEFAULT_KINDS, client_validation, lattice_protocol,
+                                                  requires_client_certificates)
 from lattice_program.vocabulary.status import Condition, ListenerStatus, ObjectRef, Problem
 
 SERVICE_NETWORK_NAME = re.compile(r"(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]{3,63}")
@@ -149,7 +150,8 @@ class GatewayTranslation:
             self.book.problem(Problem(ref, field_path, message, origin=self._origin(ref)))
             return None
         network_owner[name] = ref
-        for field_path, value, why in (("spec.tls", gateway.spec.tls, "VPC Lattice does not validate client certificates"),
+        for field_path, value, why in (("spec.tls", _tls_beyond_validation(gateway),
+                                        "VPC Lattice has no Gateway-wide TLS settings"),
                                        ("spec.infrastructure", gateway.spec.infrastructure,
                                         "VPC Lattice has no per-Gateway infrastructure to label or parameterise"),
                                        ("spec.allowedListeners", gateway.spec.allowed_listeners,
@@ -157,6 +159,16 @@ class GatewayTranslation:
             if value:
                 self.book.problem(Problem(ref, field_path, f"{why}; the field is ignored", "warning", self._origin(ref)))
         for index, listener in enumerate(gateway.spec.listeners):
+            mode = client_validation(gateway, listener)
+            if requires_client_certificates(gateway, listener):
+                self.book.problem(Problem(ref, "spec.tls.frontend", f"listener {listener.name!r} must accept only "
+                                          f"clients with a valid certificate ({mode}), which VPC Lattice cannot check: "
+                                          "the listener is not accepted and no route attaches to it, rather than "
+                                          "serving without the check", origin=self._origin(ref)))
+            elif mode is not None:
+                self.book.problem(Problem(ref, "spec.tls.frontend", f"listener {listener.name!r}: {mode} lets clients "
+                                          "in without a valid certificate, and VPC Lattice checks none at all",
+                                          "warning", self._origin(ref)))
             if lattice_protocol(listener) is None:
                 mode = f" with TLS mode {listener.tls.mode}" if listener.tls else ""
                 self.book.problem(Problem(ref, f"spec.listeners[{index}].protocol",
@@ -222,6 +234,12 @@ class GatewayTranslation:
                 entry.conditions["Accepted"] = Condition("Accepted", "False", "UnsupportedProtocol",
                                                          "VPC Lattice has no listener of this protocol")
                 continue
+            if requires_client_certificates(gateway, listener):
+                entry.conditions["Accepted"] = Condition("Accepted", "False", "UnsupportedValue",
+                                                         "VPC Lattice cannot validate client certificates "
+                                                         "(spec.tls.frontend)")
+                entry.conditions["Programmed"] = Condition("Programmed", "False", "Invalid", "not accepted")
+                continue
             servable = DEFAULT_KINDS[protocol]
             asked = ([k.kind for k in listener.allowed_routes.kinds if k.group == k8s.GATEWAY_GROUP]
                      if listener.allowed_routes.kinds is not None else list(servable))
@@ -255,3 +273,8 @@ class GatewayTranslation:
         association = VpcAssociationSpec(key=f"vpc/{vpc}", vpc_identifier=vpc, tags=dict(draft.spec.service_network.tags),
                                          security_group_ids=policy.security_group_ids if policy else ())
         draft.spec = replace(draft.spec, vpc_associations=draft.spec.vpc_associations + (association,))
+
+
+def _tls_beyond_validation(gateway: k8s.Gateway) -> Dict[str, object]:
+    """``spec.tls`` less the frontend validation, which is judged per listener."""
+    return {key: value for key, value in (gateway.spec.tls or {}).items() if key != "frontend"}

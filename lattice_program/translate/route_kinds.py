@@ -15,7 +15,7 @@ from components.specs import HealthCheckSpec, HttpMatchSpec
 from lattice_program.translate import rules
 from lattice_program.translate.attachment import HTTP, HTTPS, TLS_PASSTHROUGH
 
-ConvertMatch = Callable[[Any, str], Tuple[Optional[HttpMatchSpec], List[rules.MatchError], List[rules.MatchError]]]
+ConvertMatch = Callable[[Any, str], Tuple[List[rules.Converted], List[rules.MatchError], List[rules.MatchError]]]
 
 
 @dataclass(frozen=True)

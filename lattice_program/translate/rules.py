@@ -5,10 +5,18 @@ are a request path).  A Lattice rule has one match (path AND method AND headers)
 Gateway API rule has several matches OR-ed together.  Each match becomes its own Lattice rule (the AWS
 controller refuses more than one match per rule, its issue #520).
 
+A Gateway API ``PathPrefix`` is matched element by element (``/v2`` matches ``/v2`` and
+``/v2/x``, never ``/v2example``; a trailing ``/`` on the value is ignored), while a
+Lattice ``prefix`` is a plain string prefix.  So ``PathPrefix /v2`` becomes two Lattice
+rules, an exact ``/v2`` and a prefix ``/v2/``; ``/`` stays one rule.  Both halves keep the
+precedence of the prefix they came from.  Header values and paths are matched
+case-sensitively, as the spec asks (header names are not: HTTP header names never are).
+
 Lattice evaluates rules by priority, while Gateway API gives precedence by
 specificity: an Exact path, then the longest prefix, then a method, then the most
 header matches, and the order of the rules only for ties.  Rules are ordered that way
-before priorities are allocated, so traffic goes where the spec says.
+before priorities are allocated, so traffic goes where the spec says; of two rules with
+the same match, only the one taking precedence is kept.
 
 Anything a match asks for that Lattice cannot do is returned as an error naming the
 field, never dropped: query-parameter matches, regular expressions, too many headers,
@@ -36,6 +44,15 @@ LATTICE_PATH = re.compile(r"/[a-zA-Z0-9@:%_+.~#?&/=-]*")
 
 
 @dataclass(frozen=True)
+class Converted:
+    """One Lattice match a Gateway API match became; ``path_prefix`` is the element-wise
+    PathPrefix it serves (normalized, no trailing ``/``) when it is half of one."""
+
+    match: HttpMatchSpec
+    path_prefix: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class MatchItem:
     """One Lattice rule to be: a converted match of one route rule."""
 
@@ -43,6 +60,7 @@ class MatchItem:
     match_index: int
     key: str
     match: HttpMatchSpec
+    path_prefix: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -51,8 +69,9 @@ class MatchError:
     message: str
 
 
-def convert_match(match: k8s.HTTPRouteMatch, field: str) -> Tuple[Optional[HttpMatchSpec], List[MatchError], List[MatchError]]:
-    """(match, errors, warnings) for one HTTPRouteMatch."""
+def convert_match(match: k8s.HTTPRouteMatch, field: str) -> Tuple[List[Converted], List[MatchError], List[MatchError]]:
+    """(Lattice matches, errors, warnings) for one HTTPRouteMatch: one match, or two for
+    an element-wise PathPrefix other than ``/``; none when there are errors."""
     errors: List[MatchError] = []
     warnings: List[MatchError] = []
     if match.query_params:
@@ -72,16 +91,28 @@ def convert_match(match: k8s.HTTPRouteMatch, field: str) -> Tuple[Optional[HttpM
     errors.extend(header_errors)
     warnings.extend(header_warnings)
     if errors:
-        return None, errors, warnings
+        return [], errors, warnings
     if path is None and match.method is None and not headers:
         path = PathMatchSpec("prefix", "/")
-    return HttpMatchSpec(method=match.method, path=path, headers=tuple(headers)), errors, warnings
+    if path is not None and path.kind == "prefix":
+        return [Converted(HttpMatchSpec(method=match.method, path=half, headers=tuple(headers)), prefix)
+                for half, prefix in _element_wise(path.value)], errors, warnings
+    return [Converted(HttpMatchSpec(method=match.method, path=path, headers=tuple(headers)))], errors, warnings
+
+
+def _element_wise(value: str) -> List[Tuple[PathMatchSpec, str]]:
+    """The Lattice path matches that together match PathPrefix ``value`` element-wise,
+    each with the normalized prefix they serve."""
+    prefix = value.rstrip("/") or "/"
+    if prefix == "/":
+        return [(PathMatchSpec("prefix", "/"), "/")]
+    return [(PathMatchSpec("exact", prefix), prefix), (PathMatchSpec("prefix", prefix + "/"), prefix)]
 
 
 GRPC_METHOD = "POST"  # every gRPC call is an HTTP/2 POST to /<service>/<method>
 
 
-def convert_grpc_match(match: k8s.GRPCRouteMatch, field: str) -> Tuple[Optional[HttpMatchSpec], List[MatchError], List[MatchError]]:
+def convert_grpc_match(match: k8s.GRPCRouteMatch, field: str) -> Tuple[List[Converted], List[MatchError], List[MatchError]]:
     """(match, errors, warnings) for one GRPCRouteMatch: service and method become the
     request path, ``/<service>/<method>`` exactly or ``/<service>/`` as a prefix."""
     errors: List[MatchError] = []
@@ -102,8 +133,8 @@ def convert_grpc_match(match: k8s.GRPCRouteMatch, field: str) -> Tuple[Optional[
     headers, header_errors, warnings = _headers(match.headers, field)
     errors.extend(header_errors)
     if errors:
-        return None, errors, warnings
-    return HttpMatchSpec(method=GRPC_METHOD, path=path, headers=tuple(headers)), errors, warnings
+        return [], errors, warnings
+    return [Converted(HttpMatchSpec(method=GRPC_METHOD, path=path, headers=tuple(headers)))], errors, warnings
 
 
 def _headers(matches: Sequence[k8s.HTTPHeaderMatch], field: str) -> Tuple[List[HeaderMatchSpec], List[MatchError], List[MatchError]]:
@@ -139,11 +170,30 @@ def match_key(match: HttpMatchSpec) -> str:
 
 def precedence(item: MatchItem) -> Tuple[int, int, int, int, int, int]:
     path = item.match.path
-    exact = 0 if path is not None and path.kind == "exact" else 1
-    prefix_length = len(path.value) if path is not None and path.kind == "prefix" else (1 if path is None else 0)
+    if item.path_prefix is not None:  # either half of an element-wise PathPrefix ranks as that prefix
+        exact, prefix_length = 1, len(item.path_prefix)
+    else:
+        exact = 0 if path is not None and path.kind == "exact" else 1
+        prefix_length = len(path.value) if path is not None and path.kind == "prefix" else (1 if path is None else 0)
     return (exact, -prefix_length, 0 if item.match.method else 1, -len(item.match.headers),
             item.rule_index, item.match_index)
 
 
 def ordered(items: Sequence[MatchItem]) -> List[MatchItem]:
     return sorted(items, key=precedence)
+
+
+def without_shadowed(items: Sequence[MatchItem]) -> Tuple[List[MatchItem], List[Tuple[MatchItem, MatchItem]]]:
+    """``items`` in precedence order, keeping the first of any that share a match; the
+    dropped ones with the item that shadows them."""
+    kept: List[MatchItem] = []
+    first: dict = {}
+    shadowed: List[Tuple[MatchItem, MatchItem]] = []
+    for item in ordered(items):
+        key = match_key(item.match)
+        if key in first:
+            shadowed.append((item, first[key]))
+        else:
+            first[key] = item
+            kept.append(item)
+    return kept, shadowed

@@ -40,8 +40,10 @@ from components.specs import (
 
 from lattice_program.sources import gateway_api as k8s
 from lattice_program.translate import annotations, naming, priorities, rules
-from lattice_program.translate.attachment import HTTPS, Attachment, RouteIdentity, attach, lattice_protocol
-from lattice_program.translate.backends import BackendContext, Resolved, Unresolved, granted, merge_duplicates, resolve
+from lattice_program.translate.attachment import (HTTPS, Attachment, RouteIdentity, attach, lattice_protocol,
+                                                  only_listener_sets, refuse_kind)
+from lattice_program.translate.backends import (BackendContext, Resolved, Unresolved, granted, merge_duplicates, resolve,
+                                                unresolved_share)
 from lattice_program.translate.gateways import GatewayTranslation, GatewayDraft
 from lattice_program.translate.multicluster import IMPORT_GROUPS, ExportedGroup, export_groups, resolve_import
 from lattice_program.vocabulary.outputs import Previous
@@ -55,6 +57,9 @@ from lattice_program.translate.weights import to_lattice_weights
 CERTIFICATE_ARN_OPTION = "application-networking.k8s.aws/certificate-arn"
 INVALID_BACKEND_STATUS = 500  # what the spec asks for when no backend of a rule is valid
 DEFAULT_ACTION_STATUS = 404  # requests that match no rule
+# The nominal port of the empty target group that fails unresolved backends' share; no
+# target ever listens on it.
+UNRESOLVED_SHARE_PORT = 80
 
 
 
@@ -131,6 +136,8 @@ class _Translator(GatewayTranslation):
             self.policies = self.policy_indexes[cluster.name]
             routes.extend(outcome for kind, objects in self._routes_by_kind() for key in sorted(objects)
                           if (outcome := self._route(kind, objects[key], accepted[cluster.name], gateways)) is not None)
+            self._unserved_kinds(accepted[cluster.name])
+            self._backend_tls_policies()
         routes = self._within_network_quota(self._unique_domains(self._drop_conflicts(routes)))
         for outcome in routes:
             for gateway, listener_names in outcome.attached:
@@ -162,6 +169,25 @@ class _Translator(GatewayTranslation):
         return ((HTTP_ROUTE, self.snapshot.http_routes), (GRPC_ROUTE, self.snapshot.grpc_routes),
                 (TLS_ROUTE, self.snapshot.tls_routes))
 
+    def _unserved_kinds(self, accepted: Mapping[Tuple[str, str], bool]) -> None:
+        """TCPRoutes and UDPRoutes on our Gateways are told VPC Lattice has no such listener."""
+        for (kind, namespace, name), route in sorted(self.snapshot.unserved_routes.items()):
+            ref = ObjectRef(kind, namespace, name, route.api_version, self.cluster.name)
+            identity = RouteIdentity(ref, kind, namespace, route.spec.parent_refs, (), ())
+            message = (f"VPC Lattice services have no {kind.removesuffix('Route')} listeners (only HTTP, HTTPS and TLS "
+                       f"passthrough): lattice-gateway does not serve {kind}s")
+            if refuse_kind(identity, ours=accepted, book=self.book, message=message):
+                self.book.problem(Problem(ref, "kind", message, "warning", self._origin(ref)))
+
+    def _backend_tls_policies(self) -> None:
+        for namespace, policies in sorted(self.snapshot.backend_tls_policies.items()):
+            for policy in policies:
+                ref = ObjectRef("BackendTLSPolicy", namespace, policy.metadata.name, policy.api_version,
+                                self.cluster.name)
+                self.book.problem(Problem(ref, "spec.validation", "VPC Lattice cannot verify a backend's certificate: "
+                                          "routes that reach its targets are refused those backends (their requests "
+                                          "fail) rather than sending them without TLS", "warning", self._origin(ref)))
+
     def _dns_endpoint(self, ref: ObjectRef, service: ServiceSpec) -> Optional[DnsEndpointSpec]:
         """With external DNS on, a custom domain gets a DNSEndpoint named like the AWS
         controller's (``<route>-dns``; other kinds than HTTPRoute add theirs)."""
@@ -186,6 +212,10 @@ class _Translator(GatewayTranslation):
         attachments = attach(identity, gateways=self.snapshot.gateways, ours=accepted,
                              namespace_labels=self.snapshot.namespace_labels, book=self.book)
         if not attachments:
+            if only_listener_sets(route.spec.parent_refs):
+                self.book.problem(Problem(ref, "spec.parentRefs", "every parent is a ListenerSet, which lattice-gateway "
+                                          "does not serve; attach the route to the Gateway itself", "warning",
+                                          self._origin(ref)))
             return None
         notes = annotations.read(meta.annotations)
         for field_path, message, severity in notes.notes:
@@ -206,7 +236,7 @@ class _Translator(GatewayTranslation):
         errors.extend(listener_errors)
         domain = self._custom_domain(ref, route, attachments)
         if not kind.has_rules:
-            errors.extend(self._passthrough_errors(actions, domain))
+            errors.extend(self._passthrough_errors(domain))
         if not errors:
             errors.extend(self._quota_errors(listeners_wanted, items))
         if errors:
@@ -238,31 +268,38 @@ class _Translator(GatewayTranslation):
         errors: List[Tuple[str, str]] = []
         if not kind.has_rules:
             return items, errors
-        keys_seen: Dict[str, str] = {}
+        where_of: Dict[Tuple[int, int], str] = {}
         for rule_index, rule in enumerate(route.spec.rules):
             matches = rule_matches(kind, rule)
-            converted_matches = []
+            converted_matches: List[Tuple[int, rules.Converted]] = []
             for match_index, match in enumerate(matches):
-                where = f"spec.rules[{rule_index}].matches[{match_index}]"
+                where = where_of[(rule_index, match_index)] = f"spec.rules[{rule_index}].matches[{match_index}]"
                 converted, match_errors, warnings = kind.convert_match(match, where)
                 errors.extend((e.field, e.message) for e in match_errors)
                 for warning in warnings:
                     self.book.problem(Problem(ref, warning.field, warning.message, "warning", self._origin(ref)))
-                if converted is not None:
-                    converted_matches.append((where, match_index, converted))
+                converted_matches.extend((match_index, c) for c in converted)
             if not matches and kind.catch_all is not None:
-                converted_matches.append((f"spec.rules[{rule_index}]", 0, kind.catch_all))
-            for where, match_index, converted in converted_matches:
-                key = rules.match_key(converted)
-                if key in keys_seen:
-                    self.book.problem(Problem(ref, where, f"same match as {keys_seen[key]}, which takes precedence; this "
-                                              "one is never reached and is left out", "warning", self._origin(ref)))
-                    continue
-                keys_seen[key] = where
-                if rule.name:
-                    key = rule.name if len(converted_matches) == 1 else f"{rule.name}.{key}"
-                items.append(rules.MatchItem(rule_index, match_index, key, converted))
-        return rules.ordered(items), errors
+                where_of[(rule_index, 0)] = f"spec.rules[{rule_index}]"
+                converted_matches.append((0, rules.Converted(kind.catch_all)))
+            single = len({match_index for match_index, _ in converted_matches}) == 1
+            for match_index, converted in converted_matches:
+                key = rules.match_key(converted.match)
+                if rule.name and single:
+                    # A named rule keeps its name; the exact half of its element-wise prefix is beside it.
+                    exact_half = converted.path_prefix not in (None, "/") and converted.match.path.kind == "exact"
+                    key = f"{rule.name}.exact" if exact_half else rule.name
+                elif rule.name:
+                    key = f"{rule.name}.{key}"
+                items.append(rules.MatchItem(rule_index, match_index, key, converted.match, converted.path_prefix))
+        kept, shadowed = rules.without_shadowed(items)
+        for item, winner in shadowed:
+            where, first = where_of[(item.rule_index, item.match_index)], where_of[(winner.rule_index, winner.match_index)]
+            what = (f"its {_path_text(item.match)} half (of PathPrefix {item.path_prefix!r})" if item.path_prefix
+                    else "it")
+            self.book.problem(Problem(ref, where, f"same match as {first}, which takes precedence: {what} is never "
+                                      "reached and is left out", "warning", self._origin(ref)))
+        return kept, errors
 
     def _backends(self, ref: ObjectRef, kind: RouteKind, route: Any, ctx: BackendContext):
         actions: Dict[int, ForwardAction | FixedResponseAction] = {}
@@ -273,10 +310,16 @@ class _Translator(GatewayTranslation):
         resolved_before: Dict[Tuple[Any, ...], Any] = {}  # rules of a route often share backends
         for rule_index, rule in enumerate(route.spec.rules):
             entries: List[Tuple[Resolved, Fraction]] = []
+            failing = 0  # the weight of the rule's backendRefs that did not resolve
             for backend_index, backend in enumerate(rule.backend_refs):
                 where = f"spec.rules[{rule_index}].backendRefs[{backend_index}]"
                 same = (backend.group, backend.kind, backend.namespace, backend.name, backend.port, bool(backend.filters))
-                outcome = resolved_before.get(same) or self._resolve(backend, where, kind, ctx)
+                outcome = resolved_before.get(same)
+                if outcome is None:
+                    outcome = self._resolve(backend, where, kind, ctx)
+                    for resolved, _ in () if isinstance(outcome, Unresolved) else outcome:
+                        for note in resolved.notes:
+                            self.book.problem(Problem(ref, where, note, "warning", self._origin(ref)))
                 if not isinstance(outcome, Unresolved):
                     resolved_before[same] = outcome  # an Unresolved names its own field: not shared
                 if isinstance(outcome, Unresolved):
@@ -284,12 +327,24 @@ class _Translator(GatewayTranslation):
                         errors.append((outcome.field, outcome.message))
                     else:
                         unresolved.append(outcome)
+                        failing += backend.weight
                     continue
                 entries.extend((resolved, backend.weight * share) for resolved, share in outcome)
+            if not any(share for _, share in entries):
+                if kind.has_rules:
+                    actions[rule_index] = FixedResponseAction(INVALID_BACKEND_STATUS)
+                    continue
+                # A TLS passthrough listener can only forward: to the group without targets, so
+                # connections are refused, as the spec asks when no backend is valid.
+                entries, failing = [(unresolved_share(ctx, UNRESOLVED_SHARE_PORT), Fraction(1))], 0
+            if failing:
+                entries.append((unresolved_share(ctx, UNRESOLVED_SHARE_PORT), Fraction(failing)))
+                total = sum(b.weight for b in rule.backend_refs)
+                self.book.problem(Problem(ref, f"spec.rules[{rule_index}].backendRefs",
+                                          f"backends of weight {failing} of {total} did not resolve: their share of "
+                                          "requests goes to a target group without targets and fails, as the spec "
+                                          "asks, instead of moving to the others", "warning", self._origin(ref)))
             live = merge_duplicates(_whole_weights(entries))
-            if not live or all(weight == 0 for _, weight in live):
-                actions[rule_index] = FixedResponseAction(INVALID_BACKEND_STATUS)
-                continue
             converted = to_lattice_weights([weight for _, weight in live])
             if converted.error:
                 errors.append((f"spec.rules[{rule_index}].backendRefs", converted.error))
@@ -345,20 +400,20 @@ class _Translator(GatewayTranslation):
                            f"{self.settings.listeners_per_service} (quota; raise it in Service Quotas and set "
                            "lattice-gateway:listenersPerService), or narrow parentRefs with sectionName"))
         if len(items) > self.settings.rules_per_listener:
-            errors.append(("spec.rules", f"{len(items)} Lattice rules needed (one per match); a listener holds at most "
+            halves = sum(1 for item in items if item.path_prefix not in (None, "/"))
+            why = (f"one per match, and {halves} of them are the two halves of element-wise PathPrefix matches"
+                   if halves else "one per match")
+            errors.append(("spec.rules", f"{len(items)} Lattice rules needed ({why}); a listener holds at most "
                            f"{self.settings.rules_per_listener} (quota; raise it in Service Quotas and set "
                            "lattice-gateway:rulesPerListener), or merge matches"))
         return errors
 
-    def _passthrough_errors(self, actions: Mapping[int, Any], domain: Optional[str]) -> List[Tuple[str, str]]:
-        """TLS passthrough: the listener forwards by SNI, so it needs a domain and a backend."""
+    def _passthrough_errors(self, domain: Optional[str]) -> List[Tuple[str, str]]:
+        """TLS passthrough: the listener forwards by SNI, so it needs a domain."""
         errors: List[Tuple[str, str]] = []
         if domain is None:
             errors.append(("spec.hostnames", "TLS passthrough needs a hostname without a wildcard: VPC Lattice routes "
                            "by SNI on the service's custom domain"))
-        if any(isinstance(action, FixedResponseAction) for action in actions.values()):
-            errors.append(("spec.rules[0].backendRefs", "a TLS passthrough listener can only forward: at least one "
-                           "backend must resolve"))
         return errors
 
     def _custom_domain(self, ref: ObjectRef, route: Any, attachments: Sequence[Attachment]) -> Optional[str]:
@@ -368,6 +423,12 @@ class _Translator(GatewayTranslation):
         if len(precise) > 1:
             self.book.problem(Problem(ref, "spec.hostnames", f"a Lattice service has one custom domain; {domain!r} is used "
                                       f"and {precise[1:]} are not served", "warning", self._origin(ref)))
+        wildcards = list(dict.fromkeys(h for h in hostnames if h.startswith("*.")))
+        if wildcards and (domain or ref.kind != "TLSRoute"):  # TLS passthrough without a domain is refused already
+            served = f"{domain!r} is served" if domain else "the service answers on its generated DNS name only"
+            self.book.problem(Problem(ref, "spec.hostnames", f"wildcard hostname(s) {wildcards} cannot be a VPC Lattice "
+                                      f"custom domain (custom domains are exact names) and are not served; {served}",
+                                      "warning", self._origin(ref)))
         if ref.key in self.previous.custom_domains and self.previous.custom_domains[ref.key] != domain:
             before = self.previous.custom_domains[ref.key]
             self.book.problem(Problem(ref, "spec.hostnames", f"custom domain changes from {before!r} to {domain!r}: "
@@ -518,6 +579,10 @@ def _pinned_priorities(items: Sequence[rules.MatchItem], wanted: Mapping[int, in
                            f"rule {item.rule_index}'s matches run past priority {priorities.MAX_PRIORITY}"))
         owner[value] = item.rule_index
     return {key.split(":", 1)[1]: value for key, value in pinned.items()}, errors
+
+
+def _path_text(match) -> str:
+    return f"{match.path.kind} {match.path.value!r}" if match.path else "no-path"
 
 
 def _standalone(notes: annotations.Annotations, gateway: k8s.Gateway) -> bool:

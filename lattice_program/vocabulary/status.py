@@ -15,8 +15,8 @@ Severity = Literal["error", "warning"]
 # The kinds whose status this tool writes (the watch daemon), and those it also puts the
 # AWS controller's annotations or a reconcile acknowledgement on; the daemon's RBAC
 # grants exactly these writes.
-STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TargetGroupPolicy",
-                "VpcAssociationPolicy", "IAMAuthPolicy", "AccessLogPolicy")
+STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute",
+                "TargetGroupPolicy", "VpcAssociationPolicy", "IAMAuthPolicy", "AccessLogPolicy")
 ANNOTATED_KINDS = ("Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute")
 
 

@@ -35,7 +35,7 @@ PROGRAMMED = "Programmed"
 _PENDING = Condition(PROGRAMMED, "Unknown", "Pending", "waiting for the stack to be applied")
 
 _GATEWAY_GROUP = GATEWAY_GROUP
-ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute")
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")  # status.parents kinds
 # kind -> (group, plural, namespaced), from the kinds the informers read
 WRITABLE: Dict[str, Tuple[str, str, bool]] = {
     kind.kind: (kind.group, kind.plural, kind.namespaced) for kind in KINDS if kind.kind in STATUS_KINDS}

@@ -9,6 +9,7 @@ import yaml
 
 from bench.generate import (
     ENDPOINTS_PER_SLICE,
+    LATTICE_RULES_PER_ROUTE,
     RULES_PER_ROUTE,
     documents_yaml,
     fleet_objects,
@@ -64,7 +65,7 @@ def test_fleet_plans_every_route_without_problems(tmp_path):
     from_files = plan(load_paths([str(tmp_path)]), StackSettings())
     assert from_files.problems == ()
     assert len(from_files.model.routes()) == 60
-    assert all(len(r.listeners[0].rules) == RULES_PER_ROUTE and len(r.target_groups) == 2
+    assert all(len(r.listeners[0].rules) == LATTICE_RULES_PER_ROUTE and len(r.target_groups) == 2
                for r in from_files.model.routes())
     from_text = plan(load_text(fleet_yaml(60, namespaces=5)), StackSettings())
     assert from_text.model == from_files.model

@@ -29,7 +29,7 @@ def plan_json(*args: str, input: str | None = None) -> dict:
 def test_plan_checkout_example_json_contract():
     document = plan_json(str(CHECKOUT), "--vpc-id", "vpc-0a1b2c3d4e5f60789")
     types = [r["type"] for r in document["resources"]]
-    assert types.count("aws:vpclattice/listenerRule:ListenerRule") == 2
+    assert types.count("aws:vpclattice/listenerRule:ListenerRule") == 4  # PathPrefix /checkout: exact + prefix
     assert types.count("aws:vpclattice/targetGroup:TargetGroup") == 2
     assert "lattice:index:HTTPRoute" in types and "lattice:index:Gateway" in types
     rules = {r["inputs"]["name"].rsplit("-", 1)[0]: r for r in document["resources"]
@@ -232,7 +232,10 @@ def test_up_runs_the_stack_program_inline_with_the_previous_outputs(monkeypatch)
     monkeypatch.setattr(automation, "run_operation", run_operation)
     result = runner.invoke(app, ["up", "--stack", "dev", "--yes"])
     assert result.exit_code == 0, result.output
-    assert seen == {"operations": ["preview", "up"], "priorities": [500, 700]}
+    assert seen["operations"] == ["preview", "up"]
+    # The applied rules keep 500 and 700; the exact half of each PathPrefix takes a free value before its rule.
+    kept = seen["priorities"]
+    assert 500 in kept and 700 in kept and len(kept) == 4 and kept[0] < 500 < kept[2] < 700
     assert "update 1" in result.stdout
 
 
@@ -302,7 +305,7 @@ def test_preview_of_a_new_stack_starts_without_previous_outputs(monkeypatch):
     monkeypatch.setattr(automation, "run_operation", run_operation)
     result = runner.invoke(app, ["preview", "--stack", "fresh"])
     assert result.exit_code == 0, result.output
-    assert seen["priorities"] == [10, 20]  # allocated afresh, spaced
+    assert seen["priorities"] == [10, 20, 30, 40]  # allocated afresh, spaced
 
 
 def test_strict_plan_exits_1_when_an_object_is_refused(tmp_path):

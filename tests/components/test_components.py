@@ -375,7 +375,7 @@ def test_route_rules(runtime):
                 "method": "POST",
                 "pathMatch": {"caseSensitive": True, "match": {"exact": "/checkout"}},
                 "headerMatches": [
-                    {"name": "x-canary", "caseSensitive": False, "match": {"exact": "yes"}}
+                    {"name": "x-canary", "caseSensitive": True, "match": {"exact": "yes"}}
                 ],
             }
         },
@@ -451,7 +451,9 @@ def test_route_kind_picks_the_type_token(runtime):
     declare_route(cart_route(kind="GRPCRoute", key="GRPCRoute/shop/cart"))
     mocks = runtime.settle()
 
-    assert mocks.get("lattice:index:GRPCRoute", "GRPCRoute/shop/cart")
+    component = mocks.get("lattice:index:GRPCRoute", "GRPCRoute/shop/cart")
+    assert not component.custom and component.type == "lattice:index:GRPCRoute"
+    assert mocks.of_type("lattice:index:HTTPRoute") == {}, "a GRPCRoute was also declared as an HTTPRoute"
     service = mocks.get(SERVICE, "GRPCRoute/shop/cart")
     assert urn_type(service.parent_urn) == "lattice:index:GRPCRoute"
 

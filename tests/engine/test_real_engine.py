@@ -109,8 +109,9 @@ def test_up_holds_what_plan_listed_then_changes_nothing_then_one_update(real_pul
     route.write_text(route.read_text().replace("weight: 90", "weight: 80").replace("weight: 10", "weight: 20"))
     before = len(real_pulumi.emulator.mutating_calls)
     changed = latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
-    assert summary(changed).get("update") == 1 and "replace" not in summary(changed)
-    assert [op for op, _ in real_pulumi.emulator.mutating_calls[before:]] == ["UpdateRule"]
+    # The weighted rule's PathPrefix is two Lattice rules (exact and prefix): both change weights.
+    assert summary(changed).get("update") == 2 and "replace" not in summary(changed)
+    assert [op for op, _ in real_pulumi.emulator.mutating_calls[before:]] == ["UpdateRule", "UpdateRule"]
 
     latticectl("destroy", "--yes", "--stack", "realtest", "--project-dir", str(root))
     assert held(real_pulumi.emulator) == {}
@@ -227,7 +228,7 @@ def test_sigterm_mid_update_leaves_no_lock_and_the_next_up_converges(real_pulumi
     assert locks(real_pulumi) == []
     real_pulumi.emulator.latency.clear()
     latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root))
-    assert len(real_pulumi.emulator.inventory()["Rule"]) == 2  # each once: the one in flight was saved
+    assert len(real_pulumi.emulator.inventory()["Rule"]) == 4  # each once: the one in flight was saved
     assert set(summary(latticectl("up", "--yes", "--stack", "realtest", "--project-dir", str(root)))) == {"same"}
 
 

@@ -254,20 +254,27 @@ def test_rates_route_by_path_prefix_in_rule_order():
     result = planned("rates-by-path")
     route = the_route(result, route_key("HTTPRoute", "rates"))
     assert [(l.protocol, l.port) for l in route.listeners] == [("HTTP", 80)]
-    assert rule_shapes(result, route.key) == [(None, "prefix", "/parking", ()), (None, "prefix", "/review", ())]
-    parking, review = rules_of(result, route.key)
-    assert parking.priority < review.priority
-    assert forwarded(parking) == [(backend_group(route, "parking", 80).key, 1)]
-    assert forwarded(review) == [(backend_group(route, "review", 80).key, 1)]
+    # Element-wise PathPrefix: each path is an exact rule and a prefix rule (the anchor sends one string prefix).
+    assert rule_shapes(result, route.key) == [(None, "exact", "/parking", ()), (None, "prefix", "/parking/", ()),
+                                              (None, "exact", "/review", ()), (None, "prefix", "/review/", ())]
+    parking, parking_below, review, review_below = rules_of(result, route.key)
+    assert parking.priority < parking_below.priority < review.priority < review_below.priority
+    for rule in (parking, parking_below):
+        assert forwarded(rule) == [(backend_group(route, "parking", 80).key, 1)]
+    for rule in (review, review_below):
+        assert forwarded(rule) == [(backend_group(route, "review", 80).key, 1)]
 
 
 def test_imports_by_path_forward_each_path_to_its_exported_group():
     result = planned("imports-by-path")
     route = the_route(result, route_key("HTTPRoute", "my-httproute"))
-    assert rule_shapes(result, route.key) == [(None, "prefix", "/service-1", ()), (None, "prefix", "/service-2", ())]
-    first, second = rules_of(result, route.key)
-    assert forwarded(first) == [(export_group(result.model, "service-1").key, 1)]
-    assert forwarded(second) == [(export_group(result.model, "service-2").key, 1)]
+    assert rule_shapes(result, route.key) == [(None, "exact", "/service-1", ()), (None, "prefix", "/service-1/", ()),
+                                              (None, "exact", "/service-2", ()), (None, "prefix", "/service-2/", ())]
+    planned_rules = rules_of(result, route.key)
+    for rule in planned_rules[:2]:
+        assert forwarded(rule) == [(export_group(result.model, "service-1").key, 1)]
+    for rule in planned_rules[2:]:
+        assert forwarded(rule) == [(export_group(result.model, "service-2").key, 1)]
     # Only exported groups: the route has none of its own.
     assert route.target_groups == ()
     assert route_condition(result, "HTTPRoute", "my-httproute", "ResolvedRefs").status == "True"
@@ -319,10 +326,10 @@ def test_standalone_http_route_has_no_service_network_association():
     result = planned("standalone-routes")
     route = the_route(result, route_key("HTTPRoute", "standalone-service"))
     assert route.associations == ()  # application-networking.k8s.aws/standalone: "true"
-    assert rule_shapes(result, route.key) == [(None, "prefix", "/api", ())]
+    assert rule_shapes(result, route.key) == [(None, "exact", "/api", ()), (None, "prefix", "/api/", ())]
     # The examples never define api-service: the rule answers 500, as the spec asks.
-    [rule] = rules_of(result, route.key)
-    assert rule.action == FixedResponseAction(500)
+    planned_rules = rules_of(result, route.key)
+    assert all(rule.action == FixedResponseAction(500) for rule in planned_rules)
     resolved = route_condition(result, "HTTPRoute", "standalone-service", "ResolvedRefs")
     assert (resolved.status, resolved.reason) == ("False", "BackendNotFound")
     assert errors_by_field(result, "HTTPRoute", "standalone-service") == ["spec.rules[0].backendRefs[0]"]
@@ -353,6 +360,9 @@ def test_mixed_standalone_routes_follow_their_own_annotation_over_the_gateways()
         route_key("HTTPRoute", "networked-override-route"): [mixed],
         route_key("HTTPRoute", "https-standalone-route"): [],
         route_key("HTTPRoute", "https-networked-route"): [mixed],
+        # Their backends are never defined: accepted, and every connection refused.
+        route_key("TLSRoute", "tls-standalone-route"): [],
+        route_key("TLSRoute", "tls-networked-route"): [mixed],
     }
     # No sectionName: the HTTP and HTTPS listeners; the TLS passthrough one is not for HTTPRoutes.
     inherited = routes[route_key("HTTPRoute", "inherited-standalone-route")]
@@ -369,13 +379,14 @@ def test_mixed_standalone_routes_report_what_they_lack():
     for name in ("https-networked-route", "https-standalone-route"):
         warnings = problems_for(result, "HTTPRoute", NAMESPACE, name, "warning")
         assert any(p.field == "spec.hostnames" and "certificate" in p.message for p in warnings), warnings
-    # Services the example never defines: rules answer 500, TLS passthrough cannot.
+    # Services the example never defines: rules answer 500, TLS passthrough refuses connections.
     assert errors_by_field(result, "HTTPRoute", "networked-override-route") == ["spec.rules[0].backendRefs[0]"]
     assert errors_by_field(result, "HTTPRoute", "https-standalone-route") == ["spec.rules[0].backendRefs[0]"]
     for name in ("tls-standalone-route", "tls-networked-route"):
-        accepted = route_condition(result, "TLSRoute", name)
-        assert (accepted.status, accepted.reason) == ("False", "UnsupportedValue")
-        assert errors_by_field(result, "TLSRoute", name) == ["spec.rules[0].backendRefs"]
+        assert route_condition(result, "TLSRoute", name).status == "True"
+        resolved = route_condition(result, "TLSRoute", name, "ResolvedRefs")
+        assert (resolved.status, resolved.reason) == ("False", "BackendNotFound")
+        assert errors_by_field(result, "TLSRoute", name) == ["spec.rules[0].backendRefs[0]"]
     assert ignored_kinds(result) == ["Secret"]
 
 

@@ -193,10 +193,12 @@ def test_row15_service_backend_without_weight_forwards_with_weight_1():
 # --- row 16: invalid backends among valid ones ---------------------------------------------------
 
 
-def test_row16_invalid_backends_among_valid_ones_are_dropped_and_reported():
-    """Row 16: a missing Service and a backend of an unknown kind leave the rule's
-    weighted list; the valid backend keeps its weight; the route stays accepted with
-    ``ResolvedRefs=False`` naming both fields (reason of the first: BackendNotFound)."""
+def test_row16_invalid_backends_among_valid_ones_keep_their_share_failing():
+    """Row 16: the anchor drops a missing Service and a backend of an unknown kind from
+    the rule's weighted list, so the valid backend takes all the traffic.  The spec asks
+    that the invalid backends' share fail: their weights (5 + 2) go to a target group
+    without targets; the route stays accepted with ``ResolvedRefs=False`` naming both
+    fields (reason of the first: BackendNotFound)."""
     result = plan_yaml(WORLD + SERVICES + http_route("r1", """\
   - backendRefs:
     - {name: a, port: 80, weight: 3}
@@ -204,8 +206,9 @@ def test_row16_invalid_backends_among_valid_ones_are_dropped_and_reported():
     - {group: example.com, kind: Widget, name: w, weight: 2}
 """))
     [rule] = rules_of(result)
-    assert forwarded(rule) == [(group_key("r1", "a:80"), 3)]
-    assert [tg.key for tg in the_route(result).target_groups] == [group_key("r1", "a:80")]
+    assert forwarded(rule) == [(group_key("r1", "a:80"), 3), ("HTTPRoute/default/r1/unresolved-backends", 7)]
+    assert [tg.key for tg in the_route(result).target_groups] == [group_key("r1", "a:80"),
+                                                                  "HTTPRoute/default/r1/unresolved-backends"]
     conditions = parent_conditions(result, "r1")
     assert conditions["Accepted"].status == "True"
     resolved = conditions["ResolvedRefs"]
@@ -445,8 +448,9 @@ def test_A18_changed_action_on_an_unchanged_match_keeps_the_rule_and_its_priorit
     old, new = rules_of(before), rules_of(after)
     assert [r.key for r in new] == [r.key for r in old]
     assert [r.priority for r in new] == [r.priority + 3 for r in old]
-    assert forwarded(new[0]) == [(group_key("r1", "b:80"), 1)]
-    assert forwarded(new[1]) == forwarded(old[1])
+    # Rules 0 and 1 are the two halves of /x (exact, prefix /x/); 2 and 3 those of /y.
+    assert forwarded(new[0]) == forwarded(new[1]) == [(group_key("r1", "b:80"), 1)]
+    assert forwarded(new[2]) == forwarded(old[2]) and forwarded(new[3]) == forwarded(old[3])
 
 
 # --- case B2: GRPCRoute ---------------------------------------------------------------------------------

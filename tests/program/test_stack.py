@@ -45,10 +45,11 @@ def test_run_declares_the_example_with_the_stack_settings(runtime):
     groups = mocks.of_type(TG)
     assert len(groups) == 2
     assert {g.inputs["config"]["vpcIdentifier"] for g in groups.values()} == {"vpc-0a1b2c3d4e5f60789"}
-    assert len(mocks.of_type(RULE)) == 2
+    assert len(mocks.of_type(RULE)) == 4  # two named rules, each PathPrefix an exact and a prefix rule
     outputs = runtime.resolve(dict(handles.exports))
     assert set(outputs["targetGroups"]) == set(groups)
-    assert outputs["rulePriorities"]["HTTPRoute/shop/checkout/http-80"] == {"pinned-to-b": 10, "split": 20}
+    assert outputs["rulePriorities"]["HTTPRoute/shop/checkout/http-80"] == {
+        "pinned-to-b.exact": 10, "pinned-to-b": 20, "split.exact": 30, "split": 40}
     # What a restarted watch daemon compares with the clusters' desired model.
     desired = plan(load_paths([str(ROOT / "examples/checkout-ab")]), StackSettings(vpc_id="vpc-0a1b2c3d4e5f60789"))
     assert outputs["modelDigest"] == model_digest(desired.model)
@@ -58,8 +59,11 @@ def test_run_keeps_previous_priorities(runtime):
     previous = {"rulePriorities": {"HTTPRoute/shop/checkout/http-80": {"pinned-to-b": 500, "split": 700}}}
     set_config({"vpcId": "vpc-0a1b2c3d4e5f60789", "sources": ["examples/checkout-ab"]})
     run(ROOT, previous=previous)
-    rules = runtime.settle().of_type(RULE)
-    assert sorted(r.inputs["priority"] for r in rules.values()) == [500, 700]
+    rules = {r.inputs["priority"]: r for r in runtime.settle().of_type(RULE).values()}
+    # The named rules keep theirs; each new exact half takes a free value just before its rule.
+    assert 500 in rules and 700 in rules and len(rules) == 4
+    low, mid = sorted(set(rules) - {500, 700})
+    assert low < 500 < mid < 700
 
 
 def test_run_without_sources_fails_with_the_key_to_set(runtime):

@@ -113,6 +113,8 @@ def test_every_request_is_a_paged_cluster_wide_list(double, api):
         f"/apis/{GATEWAY_GROUP}/v1/httproutes", f"/apis/{GATEWAY_GROUP}/v1/referencegrants",
         f"/apis/{GATEWAY_GROUP}/v1/grpcroutes", f"/apis/{GATEWAY_GROUP}/v1/tlsroutes",
         f"/apis/{GATEWAY_GROUP}/v1alpha3/tlsroutes", f"/apis/{GATEWAY_GROUP}/v1alpha2/tlsroutes",
+        f"/apis/{GATEWAY_GROUP}/v1alpha2/tcproutes", f"/apis/{GATEWAY_GROUP}/v1alpha2/udproutes",
+        f"/apis/{GATEWAY_GROUP}/v1/backendtlspolicies", f"/apis/{GATEWAY_GROUP}/v1alpha3/backendtlspolicies",
         "/api/v1/services", "/api/v1/namespaces", "/apis/discovery.k8s.io/v1/endpointslices",
         *(f"/apis/{aws}/{plural}" for plural in ("targetgrouppolicies", "vpcassociationpolicies", "iamauthpolicies",
                                                  "accesslogpolicies", "serviceexports", "serviceimports")),
@@ -321,7 +323,7 @@ def test_an_unknown_context_is_cluster_unavailable(double, tmp_path):
 def test_a_missing_kubeconfig_is_cluster_unavailable(tmp_path):
     missing = str(tmp_path / "absent")
 
-    with pytest.raises(ClusterUnavailable, match=f"cannot use context 'dev': no kubeconfig at {missing}; pass --kubeconfig"):
+    with pytest.raises(ClusterUnavailable, match=f"cannot use context 'dev': no kubeconfig at {missing}; set KUBECONFIG"):
         read_cluster(kubeconfig=missing, context="dev")
 
 

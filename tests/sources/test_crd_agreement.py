@@ -733,7 +733,7 @@ REFUSED_BY_SCHEMA = {
     "grpc-129-matches": ("GRPCRoute", {"rules": [{"matches": [{"method": {"service": f"s{r}", "method": f"m{m}"}}
                                                              for m in range(43)]} for r in range(3)]}, "spec.rules"),
     "tls-route-ip-hostname": ("TLSRoute", {"hostnames": ["10.0.0.1"], "rules": [{"backendRefs": [SERVICE_REF]}]},
-                              "spec.hostnames"),
+                              "spec.hostnames[0]"),
     "tls-options-too-many": ("Gateway", {"gatewayClassName": "lattice", "listeners": [
         {"name": "https", "port": 443, "protocol": "HTTPS",
          "tls": {"options": {f"k{i}": "v" for i in range(17)}}}]}, "spec.listeners[0].tls.options"),

@@ -108,7 +108,7 @@ def test_malformed_yaml_on_stdin_names_stdin():
     [
         (lambda root: [], "no input given"),
         (lambda root: [str(root / "absent.yaml")], "no such file or directory"),
-        (lambda root: [str(root)], "holds no .yaml or .yml files"),
+        (lambda root: [str(root)], "holds no .yaml, .yml or .json files"),
     ],
     ids=["nothing", "missing-path", "empty-directory"],
 )
@@ -120,7 +120,7 @@ def test_unreadable_inputs_are_source_errors(tmp_path: Path, setup, expected):
 def test_file_that_is_not_utf8_is_a_source_error(tmp_path: Path):
     file = tmp_path / "latin1.yaml"
     file.write_bytes(b"apiVersion: v1\nkind: Service\nmetadata: {name: caf\xe9}\n")
-    with pytest.raises(SourceError, match="cannot read"):
+    with pytest.raises(SourceError, match=r"latin1.yaml: line 3: not UTF-8 text \(byte 0xe9\)"):
         load_paths([str(file)])
 
 
@@ -190,11 +190,11 @@ kind: Deployment
 metadata: {name: web}
 ---
 apiVersion: gateway.networking.k8s.io/v1alpha2
-kind: TCPRoute
+kind: BackendLBPolicy
 metadata: {name: t}
 """)
     assert [(p.severity, p.field, p.object.kind) for p in result.problems] == [
-        ("warning", "kind", "Deployment"), ("warning", "kind", "TCPRoute")]
+        ("warning", "kind", "Deployment"), ("warning", "kind", "BackendLBPolicy")]
     assert "not read" in result.problems[0].message
 
 

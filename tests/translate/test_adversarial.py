@@ -416,12 +416,14 @@ def test_more_lattice_rules_than_the_listener_quota_is_refused():
     refused = plan_yaml(text, rules_per_listener=3)
     accepted = condition_of(refused, "busy", namespace="infra")
     assert (accepted.status, accepted.reason) == ("False", "UnsupportedValue")
-    assert "spec.rules" in accepted.message and "rulesPerListener" in accepted.message and "4" in accepted.message
+    # Each PathPrefix /pN is two Lattice rules (exact /pN, prefix /pN/): eight rules for four matches.
+    assert "spec.rules" in accepted.message and "rulesPerListener" in accepted.message
+    assert "8 Lattice rules needed" in accepted.message and "8 of them are the two halves" in accepted.message
     assert_not_in_model(refused, "HTTPRoute/infra/busy")
     assert_bystander_planned(refused)
 
-    raised = plan_yaml(text, rules_per_listener=4)
-    assert len(rules_of(raised, "HTTPRoute/infra/busy")) == 4
+    raised = plan_yaml(text, rules_per_listener=8)
+    assert len(rules_of(raised, "HTTPRoute/infra/busy")) == 8
 
 
 def test_more_listeners_than_the_service_quota_is_refused():

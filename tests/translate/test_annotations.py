@@ -57,13 +57,14 @@ def test_row14_rule_priority_annotations_are_taken_literally():
     result = plan_with('{application-networking.k8s.aws/rule-0-priority: "100", '
                        'application-networking.k8s.aws/rule-1-priority: "50"}')
     ordered = [(rule.priority, rule.match.path.value) for rule in rules_of(result)]
-    assert ordered == [(50, "/bb"), (100, "/aa")]
+    # Each PathPrefix is two Lattice rules; a rule's rules take consecutive values from its annotation.
+    assert ordered == [(50, "/bb"), (51, "/bb/"), (100, "/aa"), (101, "/aa/")]
 
 
 def test_row14_invalid_priority_is_a_warning_and_the_default_stays():
     """Case A17 (:1628): a non-integer priority is ignored (we also say so)."""
     result = plan_with('{application-networking.k8s.aws/rule-0-priority: "invalid"}')
-    assert [rule.match.path.value for rule in rules_of(result)] == ["/aa", "/bb"]
+    assert [rule.match.path.value for rule in rules_of(result)] == ["/aa", "/aa/", "/bb", "/bb/"]
     warnings = problems_for(result, "HTTPRoute", "default", "service1", severity="warning")
     assert any("rule-0-priority" in p.field and "ignored" in p.message for p in warnings)
 

@@ -110,7 +110,9 @@ def test_A1_no_matches_single_service_backend_is_catch_all_prefix():
 
 
 def test_A4_exact_and_prefix_two_rules():
-    """A4: Exact /ver1 and PathPrefix /ver2 become two rules, the exact one first.
+    """A4: Exact /ver1 and PathPrefix /ver2, the exact one first.  The anchor sends
+    ``prefix /ver2``, which also takes ``/ver2example``; the Gateway API's PathPrefix is
+    element-wise, so ours is two Lattice rules, exact ``/ver2`` and prefix ``/ver2/``.
     The second backend is a Service here (ServiceImports: test_multicluster.py)."""
     result = plan_yaml(route_with_rules("""\
   - matches: [{path: {type: Exact, value: /ver1}}]
@@ -118,9 +120,10 @@ def test_A4_exact_and_prefix_two_rules():
   - matches: [{path: {type: PathPrefix, value: /ver2}}]
     backendRefs: [{name: targetgroup2, port: 8090, weight: 90}]
 """))
-    first, second = rules_of(result)
+    first, second, third = rules_of(result)
     assert (first.priority, first.match.path, forwarded(first)) == (10, PathMatchSpec("exact", "/ver1"), [(TG1, 10)])
-    assert (second.priority, second.match.path, forwarded(second)) == (20, PathMatchSpec("prefix", "/ver2"), [(TG2, 90)])
+    assert (second.priority, second.match.path, forwarded(second)) == (20, PathMatchSpec("exact", "/ver2"), [(TG2, 90)])
+    assert (third.priority, third.match.path, forwarded(third)) == (30, PathMatchSpec("prefix", "/ver2/"), [(TG2, 90)])
     assert_contract_clean(result.model)
 
 
@@ -141,12 +144,13 @@ def test_A5_method_matches_have_no_path_match():
 
 
 def test_A11_header_matches_keep_order_with_and_without_path():
-    """A11: header matches keep their order, match exactly and case-insensitively, with
-    no path, an Exact path or a PathPrefix path alongside."""
+    """A11: header matches keep their order and match exactly, with no path, an Exact
+    path or a PathPrefix path alongside.  The anchor sends ``caseSensitive: false``; the
+    spec's Exact header value match is case-sensitive, so we send ``true``."""
     cases = {
-        "": None,
-        "path: {type: Exact, value: /ver1}": PathMatchSpec("exact", "/ver1"),
-        "path: {type: PathPrefix, value: /ver1}": PathMatchSpec("prefix", "/ver1"),
+        "": [None],
+        "path: {type: Exact, value: /ver1}": [PathMatchSpec("exact", "/ver1")],
+        "path: {type: PathPrefix, value: /ver1}": [PathMatchSpec("exact", "/ver1"), PathMatchSpec("prefix", "/ver1/")],
     }
     for path_line, expected_path in cases.items():
         for headers in (["env1"], ["env1", "env2"]):
@@ -156,12 +160,14 @@ def test_A11_header_matches_keep_order_with_and_without_path():
     - {{{path_line}{', ' if path_line else ''}headers: [{header_yaml}]}}
     backendRefs: [{{name: targetgroup1, port: 8080, weight: 10}}]
 """))
-            [rule] = rules_of(result)
-            assert rule.match.path == expected_path, path_line
-            assert rule.match.headers == tuple(HeaderMatchSpec(h, f"test{h[-1]}") for h in headers)
-            assert rule.priority == 10 and forwarded(rule) == [(TG1, 10)]
-            sent = match_request(rule.match)["headerMatches"]
-            assert sent == [{"name": h, "match": {"exact": f"test{h[-1]}"}, "caseSensitive": False} for h in headers]
+            planned = rules_of(result)
+            assert [rule.match.path for rule in planned] == expected_path, path_line
+            for rule in planned:
+                assert rule.match.headers == tuple(HeaderMatchSpec(h, f"test{h[-1]}") for h in headers)
+                assert forwarded(rule) == [(TG1, 10)]
+                sent = match_request(rule.match)["headerMatches"]
+                assert sent == [{"name": h, "match": {"exact": f"test{h[-1]}"}, "caseSensitive": True} for h in headers]
+            assert planned[0].priority == 10
             assert_contract_clean(result.model)
 
 
@@ -195,9 +201,10 @@ def test_A14_several_matches_in_one_rule_fan_out():
     backendRefs: [{name: targetgroup1, port: 8080, weight: 10}]
 """))
     rules = rules_of(result)
-    assert [r.match.path for r in rules] == [PathMatchSpec("exact", "/ver1"), PathMatchSpec("prefix", "/ver2")]
+    assert [r.match.path for r in rules] == [PathMatchSpec("exact", "/ver1"), PathMatchSpec("exact", "/ver2"),
+                                             PathMatchSpec("prefix", "/ver2/")]
     assert all(forwarded(r) == [(TG1, 10)] for r in rules)
-    assert len({r.key for r in rules}) == 2 and len({r.name for r in rules}) == 2
+    assert len({r.key for r in rules}) == 3 and len({r.name for r in rules}) == 3
     warnings = problems_for(result, "HTTPRoute", "default", "service1", "warning")
     assert problem_fields(warnings) == ["spec.rules[0].matches[1]"]
     assert condition_of(result, "service1").status == "True"
@@ -236,7 +243,8 @@ def test_A17_default_priorities_follow_rule_order_with_gaps():
   - matches: [{path: {type: PathPrefix, value: /bb}}]
     backendRefs: [{name: targetgroup2, port: 8090, weight: 90}]
 """))
-    assert [(r.match.path.value, r.priority) for r in rules_of(result)] == [("/aa", 10), ("/bb", 20)]
+    assert [(r.match.path.value, r.priority) for r in rules_of(result)] == [
+        ("/aa", 10), ("/aa/", 20), ("/bb", 30), ("/bb/", 40)]
 
     duplicate = plan_yaml(route_with_rules("""\
   - backendRefs: [{name: targetgroup1, port: 8080, weight: 10}]
@@ -591,8 +599,13 @@ def test_example_checkout_ab_plans_cleanly():
     example = Path(__file__).resolve().parents[2] / "examples" / "checkout-ab"
     result = plan(load_paths([str(example)]), settings())
     assert not result.errors, [str(p) for p in result.errors]
-    pinned, split = rules_of(result)
-    assert pinned.key == "pinned-to-b" and pinned.match.headers == (HeaderMatchSpec("x-checkout-variant", "b"),)
-    assert split.key == "split" and [w for _, w in forwarded(split)] == [90, 10]
-    assert isinstance(split.action, ForwardAction)
+    # PathPrefix /checkout is element-wise: each rule is an exact /checkout and a prefix /checkout/ rule.
+    planned = rules_of(result)
+    assert [(r.key, r.match.path) for r in planned] == [
+        ("pinned-to-b.exact", PathMatchSpec("exact", "/checkout")), ("pinned-to-b", PathMatchSpec("prefix", "/checkout/")),
+        ("split.exact", PathMatchSpec("exact", "/checkout")), ("split", PathMatchSpec("prefix", "/checkout/"))]
+    for pinned in planned[:2]:
+        assert pinned.match.headers == (HeaderMatchSpec("x-checkout-variant", "b"),)
+    for split in planned[2:]:
+        assert [w for _, w in forwarded(split)] == [90, 10] and isinstance(split.action, ForwardAction)
     assert_contract_clean(result.model)

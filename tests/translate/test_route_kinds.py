@@ -316,8 +316,9 @@ def test_first_hostname_without_a_wildcard_is_the_custom_domain_and_the_rest_are
     result = plan_yaml(tls_route('["*.vault.example.com", vault.example.com, vault2.example.com]',
                                  "[{name: vault-blue, port: 443}]"))
     assert the_route(result).service.custom_domain_name == "vault.example.com"
-    [warning] = problems_for(result, "TLSRoute", "default", "vault", "warning")
-    assert warning.field == "spec.hostnames" and "vault2.example.com" in warning.message
+    extra, wildcard = problems_for(result, "TLSRoute", "default", "vault", "warning")
+    assert extra.field == "spec.hostnames" and "vault2.example.com" in extra.message
+    assert wildcard.field == "spec.hostnames" and "'*.vault.example.com'" in wildcard.message
 
 
 def test_B7_tls_route_with_only_a_wildcard_hostname_is_refused():
@@ -336,19 +337,25 @@ def test_B7_tls_route_without_hostnames_is_refused_when_read():
     assert_not_in_model(result, "TLSRoute/default/vault")
 
 
-def test_tls_route_whose_backends_all_fail_is_refused_rather_than_forwarding_nowhere():
+def test_tls_route_whose_backends_all_fail_is_accepted_and_refuses_its_connections():
+    """Route ResolvedRefs: the reasons of the first unresolved reference, as for HTTPRoute;
+    the passthrough listener forwards every connection to a target group without targets."""
     result = plan_yaml(tls_route("[vault.example.com]", "[{name: missing, port: 443}, {name: vault-blue, port: 9999}]"))
-    assert "spec.rules[0].backendRefs" in errors_of(result, "TLSRoute", "vault")
-    accepted = route_condition(result, "TLSRoute", "vault")
-    assert accepted.status == "False" and "at least one backend" in accepted.message
-    assert_not_in_model(result, "TLSRoute/default/vault")
+    assert errors_of(result, "TLSRoute", "vault") == ["spec.rules[0].backendRefs[0]", "spec.rules[0].backendRefs[1].port"]
+    assert route_condition(result, "TLSRoute", "vault").status == "True"
+    resolved = route_condition(result, "TLSRoute", "vault", "ResolvedRefs")
+    assert (resolved.status, resolved.reason) == ("False", "BackendNotFound")
+    listener = the_listener(the_route(result))
+    assert forwarded_default(listener) == [("TLSRoute/default/vault/unresolved-backends", 1)]
 
 
-def test_tls_route_with_one_invalid_backend_forwards_to_the_valid_one():
+def test_tls_route_with_one_invalid_backend_keeps_its_share_failing():
+    """The invalid backend's half of the connections goes to a target group without
+    targets (refused), never onto the valid backend."""
     result = plan_yaml(tls_route("[vault.example.com]",
                                  "[{name: missing, port: 443, weight: 50}, {name: vault-blue, port: 443, weight: 50}]"))
     listener = the_listener(the_route(result))
-    assert forwarded_default(listener) == [(BLUE, 50)]
+    assert forwarded_default(listener) == [(BLUE, 50), ("TLSRoute/default/vault/unresolved-backends", 50)]
     resolved = route_condition(result, "TLSRoute", "vault", "ResolvedRefs")
     assert (resolved.status, resolved.reason) == ("False", "BackendNotFound")
 
@@ -441,6 +448,10 @@ def test_unchanged_custom_domain_gives_no_warning():
     previous = {"HTTPRoute/default/shop": {"customDomainName": "shop.example.com"}}
     result = plan_yaml(http_route("[shop.example.com]"), previous_outputs=previous)
     assert not problems_for(result, "HTTPRoute", "default", "shop")
+    # Still planned, under the name it already has: nothing is replaced.
+    route = the_route(result, "HTTPRoute/default/shop")
+    assert route.service.custom_domain_name == "shop.example.com"
+    assert route.service.name == service_name("HTTPRoute", "default", "shop", "shop.example.com")
 
 
 def test_dropping_the_custom_domain_is_a_replacement_too():

@@ -75,6 +75,15 @@ def test_weight_conversion_properties(weights):
     for a, b in zip(weights, weights[1:]):
         if a <= b:
             assert converted[weights.index(a)] <= converted[weights.index(b)]
+    # Weights that fit are kept as written; larger ones are scaled in proportion (to
+    # rounding), so the traffic split is the one asked for.
+    largest = max(weights)
+    if largest <= LATTICE_MAX_WEIGHT:
+        assert converted == tuple(weights) and not result.scaled
+    else:
+        assert result.scaled and max(converted) == LATTICE_MAX_WEIGHT
+        for original, lattice in zip(weights, converted):
+            assert abs(lattice / LATTICE_MAX_WEIGHT - original / largest) <= 0.5 / LATTICE_MAX_WEIGHT
 
 
 # --- priorities --------------------------------------------------------------------------------------
@@ -288,7 +297,7 @@ def test_method_only_match_ranks_like_a_root_prefix():
 
 def test_convert_match_defaults_to_root_prefix_and_keys_ignore_header_name_case():
     converted, errors, warnings = rules.convert_match(k8s.HTTPRouteMatch(), "m")
-    assert (converted, errors, warnings) == (HttpMatchSpec(path=PathMatchSpec("prefix", "/")), [], [])
+    assert ([c.match for c in converted], errors, warnings) == ([HttpMatchSpec(path=PathMatchSpec("prefix", "/"))], [], [])
     upper = HttpMatchSpec(headers=(HeaderMatchSpec("X-Env", "a"),))
     lower = HttpMatchSpec(headers=(HeaderMatchSpec("x-env", "a"),))
     assert rules.match_key(upper) == rules.match_key(lower)
@@ -297,8 +306,8 @@ def test_convert_match_defaults_to_root_prefix_and_keys_ignore_header_name_case(
 
 def test_repeated_header_name_counts_once_with_a_warning():
     match = k8s.HTTPRouteMatch(headers=[k8s.HTTPHeaderMatch(name="x", value="1"), k8s.HTTPHeaderMatch(name="X", value="2")])
-    converted, errors, warnings = rules.convert_match(match, "m")
-    assert converted.headers == (HeaderMatchSpec("x", "1"),) and not errors
+    [converted], errors, warnings = rules.convert_match(match, "m")
+    assert converted.match.headers == (HeaderMatchSpec("x", "1"),) and not errors
     assert [w.field for w in warnings] == ["m.headers[1]"]
 
 
@@ -313,8 +322,10 @@ def test_precedence_across_rules_in_a_planned_route():
   - matches: [{path: {type: Exact, value: /api/health}}]
     backendRefs: [{name: web, port: 80}]
 """))
+    # Each half of an element-wise PathPrefix ranks as the prefix it serves.
     assert [(r.match.path.kind, r.match.path.value, r.match.method) for r in rules_of(result)] == [
-        ("exact", "/api/health", None), ("prefix", "/api", "POST"), ("prefix", "/api", None), ("prefix", "/", None)]
+        ("exact", "/api/health", None), ("exact", "/api", "POST"), ("prefix", "/api/", "POST"),
+        ("exact", "/api", None), ("prefix", "/api/", None), ("prefix", "/", None)]
 
 
 # --- priorities through the translator --------------------------------------------------------------
@@ -362,7 +373,7 @@ def test_previous_priorities_are_kept_and_an_inserted_rule_gets_a_free_value():
     previous = {"HTTPRoute/default/r/http-80": {rule.key: rule.priority for rule in first}}
     inserted = "  - matches: [{path: {type: Exact, value: /a}}]\n    backendRefs: [{name: web, port: 80}]\n" + two_rules
     second = rules_of(plan_yaml(WORLD + route(inserted), previous_priorities=previous))
-    assert [r.match.path.value for r in second] == ["/a", "/b", "/c"]
+    assert [r.match.path.value for r in second] == ["/a", "/b", "/b/", "/c", "/c/"]
     assert {r.key: r.priority for r in second[1:]} == previous["HTTPRoute/default/r/http-80"]
     assert second[0].priority < second[1].priority
     assert second[0].priority not in previous["HTTPRoute/default/r/http-80"].values()

@@ -74,7 +74,8 @@ def test_the_daemon_for_real(real_pulumi: RealPulumi, kube_apiserver: KubeApiSer
     try:
         eventually(lambda: daemon.converger.status.state is State.READY, timeout=90)
         emulator = real_pulumi.emulator
-        assert len(emulator.inventory()["Rule"]) == 2 and len(emulator.inventory()["TargetGroup"]) == 2
+        # Two named rules, each PathPrefix an exact and a prefix Lattice rule.
+        assert len(emulator.inventory()["Rule"]) == 4 and len(emulator.inventory()["TargetGroup"]) == 2
 
         # Status and the anchor's annotations, read back as kubectl would.
         eventually(lambda: ARN_ANNOTATION in (route(kube_apiserver, kube_namespace)["metadata"].get("annotations")
@@ -153,4 +154,4 @@ def test_a_stop_mid_update_past_the_grace_period_cancels_it_cleanly(real_pulumi:
     real_pulumi.emulator.latency.clear()
     again = daemon_for(kube_apiserver, root, once=True)
     assert again.run() == 0  # the next daemon converges from where the cancelled one stopped
-    assert len(real_pulumi.emulator.inventory()["Rule"]) == 2
+    assert len(real_pulumi.emulator.inventory()["Rule"]) == 4
