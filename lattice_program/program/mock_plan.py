@@ -101,6 +101,13 @@ def record_program(
 def _record_on_this_thread(program: Callable[[], Any], project: str, stack: str) -> List[PlannedResource]:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # Pulumi's mock monitor makes an event loop on each executor thread it runs on
+    # (sync_await._ensure_event_loop) and never closes it; left to the garbage collector
+    # at interpreter exit, such a loop prints a traceback.  The executor's threads get
+    # their loops from us instead, and we close them.
+    worker_loops: List[asyncio.AbstractEventLoop] = []
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="lattice-mock-rpc",
+                                                 initializer=_own_loop_for_this_thread, initargs=(worker_loops,)))
     try:
         recorder = _PlanRecorder(project, stack)
         reset_options(project=project, stack=stack)  # no root stack, fresh settings
@@ -111,6 +118,14 @@ def _record_on_this_thread(program: Callable[[], Any], project: str, stack: str)
         return recorder.plan()
     finally:
         _close(loop)
+        for worker_loop in worker_loops:
+            worker_loop.close()
+
+
+def _own_loop_for_this_thread(loops: List[asyncio.AbstractEventLoop]) -> None:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loops.append(loop)
 
 
 def _close(loop: asyncio.AbstractEventLoop) -> None:
