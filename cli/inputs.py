@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from lattice_program.vocabulary.settings import SettingsError, StackSettings, merged, read_stack_file, settings_from_config
-from lattice_program.sources.files import RawObject, SourceError, load_paths
+from lattice_program.sources.files import Progress, RawObject, SourceError, read_sources
 from lattice_program.vocabulary.status import Problem
 
 
@@ -26,28 +26,39 @@ class Inputs:
     objects: Mapping[str, Sequence[RawObject]]  # by cluster name
     complete: bool = True  # False when part of a cluster read failed: then nothing may be deregistered
     notes: List[Problem] = field(default_factory=list)
+    lines: Dict[str, int] = field(default_factory=dict)  # origin -> line in its file, for messages
+    failures: List[str] = field(default_factory=list)  # "context C: Kind: why", per kind a cluster could not list
 
 
 def load_settings(project_dir: Path, stack: Optional[str], **overrides: Any) -> StackSettings:
     values: Mapping[str, Any] = {}
-    if stack:
-        path = _stack_file(project_dir, stack)
-        if not path.is_file():
-            raise InputError(f"stack {stack!r} has no settings file {path}; create it (see stacks/Pulumi.dev.yaml)")
-        values = read_stack_file(path)
     try:
+        if stack:
+            if not (project_dir / PROJECT_FILE).is_file():
+                raise InputError(f"stack {stack!r}: no {PROJECT_FILE} in {project_dir.resolve()} or any directory above "
+                                 "it; run latticectl inside the project, or pass --project-dir")
+            path = _stack_file(project_dir, stack)
+            if not path.is_file():
+                raise InputError(f"stack {stack!r} has no settings file {path}; create it (see stacks/Pulumi.dev.yaml), "
+                                 "or pass --project-dir if the project is elsewhere")
+            values = read_stack_file(path)
         settings = settings_from_config(values)
         given = sorted(k for k, v in overrides.items() if v is not None)
         if settings.clusters and given:
             raise InputError(f"stack {stack!r} lists its clusters in lattice-gateway:clusters; set "
                              f"{', '.join(given)} there, per cluster, not on the command line")
-        return merged(settings, **overrides)
+        return merged(settings, names=OPTION_NAMES, **overrides)
     except SettingsError as error:
         raise InputError(str(error)) from None
 
 
+# The command-line option that sets each override, for messages.
+OPTION_NAMES = {"vpc_id": "--vpc-id", "cluster_name": "--cluster-name"}
+
+
 def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings: StackSettings,
-                project_dir: Optional[Path] = None) -> Inputs:
+                project_dir: Optional[Path] = None, *, excludes: Sequence[str] = (),
+                progress: Optional[Progress] = None) -> Inputs:
     """Each cluster's objects: from PATH... or --context for a one-cluster stack, else from
     every cluster's own ``sources`` or ``context`` in the stack settings.  Sources in the
     settings are relative to ``project_dir`` (as under ``pulumi up``); PATHs to the
@@ -60,24 +71,28 @@ def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings
                          "contexts come from the stack settings, not from PATH or --context")
     objects: Dict[str, Sequence[RawObject]] = {}
     notes: List[Problem] = []
-    complete = True
+    lines: Dict[str, int] = {}
+    failures: List[str] = []
     for cluster in clusters:
         cluster_context = context or (None if paths else cluster.context)
         if cluster_context:
-            read, read_notes, read_complete = _read_cluster(cluster_context, cluster.name)
+            read, read_notes, read_failures = _read_cluster(cluster_context, cluster.name)
             objects[cluster.name] = read
             notes.extend(read_notes)
-            complete = complete and read_complete
+            failures.extend(read_failures)
             continue
         sources = list(paths) if paths else [str((project_dir or Path(".")) / source) for source in cluster.sources]
         if not sources:
             raise InputError(f"no input for cluster {cluster.name}: name YAML files or directories, '-' for standard "
                              "input, or --context (or set its sources in the stack settings)")
         try:
-            objects[cluster.name] = load_paths(sources)
+            read = read_sources(sources, excludes=excludes, progress=progress)
         except SourceError as error:
             raise InputError(str(error)) from None
-    return Inputs(objects, complete, notes)
+        objects[cluster.name] = read.objects
+        notes.extend(read.notes)
+        lines.update(read.lines())
+    return Inputs(objects, not failures, notes, lines, failures)
 
 
 def _read_cluster(context: str, cluster_name: str):
@@ -87,9 +102,22 @@ def _read_cluster(context: str, cluster_name: str):
         read = read_cluster(context=context, cluster_name=cluster_name)
     except ClusterUnavailable as error:
         raise InputError(str(error)) from None
-    notes = [Problem(None, "", f"cluster read incomplete: {failure}", "warning", f"context {context}")
+    notes = [Problem(None, "", f"cluster read incomplete: {failure}", "error", f"context {context}")
              for failure in read.failures]
-    return read.objects, notes, read.complete
+    return read.objects, notes, [f"context {context}: {failure}" for failure in read.failures]
+
+
+PROJECT_FILE = "Pulumi.yaml"
+
+
+def find_project_dir(start: Path) -> Path:
+    """The nearest directory from ``start`` upward holding Pulumi.yaml (as pulumi looks for
+    it); ``start`` itself when there is none, so a missing stack file names where it looked."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if (directory / PROJECT_FILE).is_file():
+            return directory
+    return start
 
 
 def aws_region(project_dir: Path, stack: str) -> Optional[str]:

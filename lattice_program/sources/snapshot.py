@@ -87,7 +87,7 @@ def _parse_one(raw: RawObject, default_namespace: str, cluster: str, problems: L
     name = metadata.get("name") if isinstance(metadata.get("name"), str) else "<unnamed>"
     if not isinstance(api_version, str) or not isinstance(kind, str):
         missing = "apiVersion" if not isinstance(api_version, str) else "kind"
-        problems.append(Problem(None, missing, f"missing or not a string; every object needs apiVersion and kind (object {name!r})", origin=raw.origin))
+        problems.append(Problem(None, missing, f"missing or not a string; every object needs apiVersion and kind (object {_shown({'type': 'name', 'loc': (), 'input': name})})", origin=raw.origin))
         return None
     group, _, version = api_version.rpartition("/")
     model = _MODELS.get((group, kind))
@@ -133,6 +133,24 @@ def _field_path(loc: Tuple[Any, ...]) -> str:
     return path
 
 
+# What a value matching each schema pattern looks like, said in words.
+_PATTERN_WORDS = {
+    k8s.DNS_LABEL: "a DNS label: up to 63 lower-case letters, digits and '-', starting and ending with a letter or digit",
+    k8s.DNS_SUBDOMAIN: "a DNS subdomain: dot-separated DNS labels of lower-case letters, digits and '-'",
+    k8s.HOSTNAME: "a DNS name such as shop.example.com, optionally starting with '*.'",
+    k8s.CONTROLLER_NAME: "a domain-prefixed path such as example.com/my-controller",
+    k8s.HEADER_NAME: "an HTTP header name (letters, digits and !#$%&'*+-.^_`|~, no spaces)",
+    k8s.GROUP: "an API group such as gateway.networking.k8s.io, or empty for the core group",
+    k8s.KIND: "a kind such as Service: a letter, then letters, digits and '-'",
+    k8s.PROTOCOL: "a protocol name such as HTTP, or a domain-prefixed one such as example.com/proto",
+    aws_crds.DESTINATION_ARN: "an ARN (arn:partition:service:region:account:resource)",
+    aws_crds.SECURITY_GROUP_ID: "a security group ID such as sg-0123456789abcdef0",
+}
+# Values are shown only when they are short scalars, and never from these fields.
+_SHOWN_UP_TO = 64
+_NEVER_SHOWN = ("annotations", "policy", "document")
+
+
 def _message(detail: Dict[str, Any]) -> str:
     message = detail["msg"]
     message = message.removeprefix("Value error, ")
@@ -143,12 +161,23 @@ def _message(detail: Dict[str, Any]) -> str:
         return f"has {context['actual_length']} items; at most {context['max_length']} are allowed: remove some"
     if detail["type"] == "too_short" and "actual_length" in context:
         return f"has {context['actual_length']} items; at least {context['min_length']} are needed"
-    if detail.get("input") is not None and detail["type"] not in ("model_type",):
-        shown = repr(detail["input"])
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        return f"{message} (got {shown})"
-    return message
+    if detail["type"] == "string_pattern_mismatch":
+        words = _PATTERN_WORDS.get(context.get("pattern", ""))
+        message = f"must be {words}" if words else "is not in the form this field takes"
+    shown = _shown(detail)
+    return f"{message} (got {shown})" if shown else message
+
+
+def _shown(detail: Dict[str, Any]) -> str:
+    """The offending value, when it is a short scalar of a field that may be shown."""
+    value = detail.get("input")
+    if detail["type"] == "model_type" or isinstance(value, (dict, list, tuple)) or value is None:
+        return ""
+    if any(isinstance(part, str) and any(word in part.lower() for word in _NEVER_SHOWN) for part in detail["loc"]):
+        return ""
+    if isinstance(value, str) and len(value) > _SHOWN_UP_TO:
+        return f"{value[:20]!r}… ({len(value)} characters)"
+    return repr(value)
 
 
 def _index(snapshot: Snapshot, obj: Any, origin: str, cluster: str, problems: List[Problem]) -> None:
