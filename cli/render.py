@@ -2,7 +2,10 @@
 
 The tree follows the Kubernetes objects down to the Lattice resources they become, with
 each target group's members, then every object's conditions; problems are listed last,
-errors in red, warnings in yellow.
+errors in red, warnings in yellow, each with the file and line of its object when it
+was read from a file; many warnings that say the same are one line with a count.  Every
+value printed goes through :func:`_safe` (markup escaped, control characters shown as
+escapes: ``terminal.py``).
 """
 
 from __future__ import annotations
@@ -10,28 +13,29 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
+from lattice_program.program.plan_document import SHORT_TYPES
 from lattice_program.vocabulary.settings import StackSettings
 from lattice_program.vocabulary.status import Problem
 
+from .terminal import printable
+
 RULE_TYPE = "aws:vpclattice/listenerRule:ListenerRule"
-SHORT_TYPES = {
-    "aws:vpclattice/serviceNetwork:ServiceNetwork": "ServiceNetwork",
-    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": "VpcAssociation",
-    "aws:vpclattice/service:Service": "Service",
-    "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation": "ServiceNetworkAssociation",
-    "aws:vpclattice/listener:Listener": "Listener",
-    "aws:vpclattice/listenerRule:ListenerRule": "Rule",
-    "aws:vpclattice/targetGroup:TargetGroup": "TargetGroup",
-    "aws:vpclattice/authPolicy:AuthPolicy": "AuthPolicy",
-    "aws:vpclattice/accessLogSubscription:AccessLogSubscription": "AccessLogSubscription",
-    "kubernetes:externaldns.k8s.io/v1alpha1:DNSEndpoint": "DNSEndpoint",
-}
+# Warnings saying the same thing about more objects than this are one line with a count.
+GROUP_WARNINGS_OVER = 3
+OBJECTS_NAMED_IN_A_GROUP = 3
+# A message is for a person: a value echoed into it (a huge name, a document) is cut.
+MESSAGE_CHARS = 500
+
+
+def _safe(value: Any) -> str:
+    """A value as the tree shows it: printable on a terminal, and never taken for markup."""
+    return escape(printable(value))
 
 
 def _console() -> Console:
@@ -51,7 +55,8 @@ def settings_notes(settings: StackSettings) -> List[Problem]:
     return []
 
 
-def print_tree(document: Mapping[str, Any]) -> None:
+def print_tree(document: Mapping[str, Any], lines: Optional[Mapping[str, int]] = None) -> None:
+    """``lines``: the line each object starts on in its file, by origin (``SourceRead.lines``)."""
     console = _console()
     children: Dict[Any, List[Mapping[str, Any]]] = defaultdict(list)
     for resource in document["resources"]:
@@ -69,7 +74,7 @@ def print_tree(document: Mapping[str, Any]) -> None:
         root.add("[dim]no Lattice resources[/dim]")
     console.print(root)
     _print_objects(console, document["objects"])
-    _print_problems(console, document["problems"])
+    _print_problems(console, document["problems"], lines or {})
     counts = defaultdict(int)
     for resource in document["resources"]:
         if resource["type"] in SHORT_TYPES:
@@ -82,7 +87,7 @@ def print_tree(document: Mapping[str, Any]) -> None:
 
 def _add_component(parent: Tree, component: Mapping[str, Any], children, targets, physical) -> None:
     """A component and its children; rules are shown under the listener they belong to."""
-    node = parent.add(f"[bold cyan]{escape(component['name'])}[/bold cyan]")
+    node = parent.add(f"[bold cyan]{_safe(component['name'])}[/bold cyan]")
     members = children.get(component["urn"], ())
     rules_by_listener: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)
     for member in members:
@@ -94,13 +99,41 @@ def _add_component(parent: Tree, component: Mapping[str, Any], children, targets
         elif member["type"] != RULE_TYPE:
             child = node.add(_label(member, physical))
             for target in targets.get(member["name"], ()):
-                child.add(f"[dim]target {target['id']}:{target['port']}[/dim]")
-            for rule in sorted(rules_by_listener.get(member["urn"], ()), key=lambda r: r["inputs"].get("priority", 0)):
-                child.add(_label(rule, physical))
+                child.add(f"[dim]target {_safe(target['id'])}:{_safe(target['port'])}[/dim]")
+            listener_rules = sorted(rules_by_listener.get(member["urn"], ()), key=lambda r: r["inputs"].get("priority", 0))
+            halves = element_wise_halves(listener_rules)
+            for rule in listener_rules:
+                label = _label(rule, physical)
+                if rule["urn"] in halves:
+                    label += f" [dim](half of PathPrefix {_safe(halves[rule['urn']])}: one match, two rules)[/dim]"
+                child.add(label)
+
+
+def element_wise_halves(rules: Sequence[Mapping[str, Any]]) -> Dict[str, str]:
+    """URN -> PathPrefix, for the pairs of rules that serve one element-wise PathPrefix:
+    an exact ``/p`` and a prefix ``/p/`` with the same method, headers and action."""
+    def shape(rule: Mapping[str, Any]):
+        http = (rule["inputs"].get("match") or {}).get("httpMatch") or {}
+        path = (http.get("pathMatch") or {}).get("match") or {}
+        rest = (http.get("method"), repr(http.get("headerMatches")), repr(rule["inputs"].get("action")))
+        return path, rest
+
+    exact = {}
+    for rule in rules:
+        path, rest = shape(rule)
+        if "exact" in path:
+            exact[(path["exact"], rest)] = rule["urn"]
+    halves: Dict[str, str] = {}
+    for rule in rules:
+        path, rest = shape(rule)
+        prefix = path.get("prefix")
+        if prefix and prefix != "/" and prefix.endswith("/") and (prefix[:-1], rest) in exact:
+            halves[rule["urn"]] = halves[exact[(prefix[:-1], rest)]] = prefix[:-1]
+    return halves
 
 
 def _label(resource: Mapping[str, Any], physical: Mapping[str, str]) -> str:
-    short = SHORT_TYPES.get(resource["type"], resource["type"])
+    short = _safe(SHORT_TYPES.get(resource["type"], resource["type"]))
     inputs = resource["inputs"]
     detail = ""
     if short == "Rule":
@@ -124,7 +157,7 @@ def _label(resource: Mapping[str, Any], physical: Mapping[str, str]) -> str:
     elif short == "ServiceNetworkAssociation":
         detail = f" → {_ref(inputs.get('serviceNetworkIdentifier'), physical)}"
     name = f" {inputs['name']}" if inputs.get("name") else ""
-    return f"[green]{short}[/green]{escape(name)}{escape(detail)}"
+    return f"[green]{short}[/green]{_safe(name)}{_safe(detail)}"
 
 
 def _ref(value: Any, physical: Mapping[str, str]) -> str:
@@ -162,40 +195,86 @@ def _print_objects(console: Console, objects: List[Mapping[str, Any]]) -> None:
     for obj in objects:
         name = f"{obj['namespace']}/{obj['name']}" if obj["namespace"] else obj["name"]
         cluster = f" (cluster {obj['cluster']})" if several_clusters else ""
-        console.print(f"  {obj['kind']} {escape(name)}{escape(cluster)}")
+        console.print(f"  {_safe(obj['kind'])} {_safe(name)}{_safe(cluster)}")
         for condition in obj["conditions"]:
             console.print(f"    {_condition(condition)}")
         for listener in obj.get("listeners", ()):
-            kinds = ", ".join(k["kind"] for k in listener["supportedKinds"]) or "no route kinds"
-            console.print(f"    listener {escape(listener['name'])}: {listener['attachedRoutes']} route(s), {kinds}")
+            kinds = ", ".join(str(k["kind"]) for k in listener["supportedKinds"]) or "no route kinds"
+            console.print(f"    listener {_safe(listener['name'])}: {_safe(listener['attachedRoutes'])} route(s), "
+                          f"{_safe(kinds)}")
             for condition in listener["conditions"]:
                 if condition["status"] == "False":
                     console.print(f"      {_condition(condition)}")
         for parent in obj["parents"]:
             ref = parent["parentRef"]
             section = f" ({ref['sectionName']})" if ref.get("sectionName") else ""
-            console.print(f"    parent {ref.get('kind')} {ref.get('namespace')}/{ref.get('name')}{escape(section)}")
+            console.print(f"    parent {_safe(ref.get('kind'))} {_safe(ref.get('namespace'))}/{_safe(ref.get('name'))}"
+                          f"{_safe(section)}")
             for condition in parent["conditions"]:
                 console.print(f"      {_condition(condition)}")
 
 
 def _condition(condition: Mapping[str, str]) -> str:
     colour = {"True": "green", "False": "red"}.get(condition["status"], "yellow")
-    message = f": {escape(condition['message'])}" if condition.get("message") else ""
-    return f"[{colour}]{condition['type']}={condition['status']}[/{colour}] {condition['reason']}{message}"
+    message = f": {_safe(_cut_message(condition['message']))}" if condition.get("message") else ""
+    return (f"[{colour}]{_safe(condition['type'])}={_safe(condition['status'])}[/{colour}] "
+            f"{_safe(condition['reason'])}{message}")
 
 
-def _print_problems(console: Console, problems: List[Mapping[str, Any]]) -> None:
+def _print_problems(console: Console, problems: List[Mapping[str, Any]], lines: Mapping[str, int]) -> None:
     if not problems:
         return
     console.print("\n[bold]problems[/bold]")
+    groups: Dict[Tuple[str, str, str], List[Mapping[str, Any]]] = defaultdict(list)
+    for problem in problems:
+        if problem["severity"] != "error":
+            groups[(problem["severity"], problem["field"], problem["message"])].append(problem)
+    shown_groups = set()
     for problem in problems:
         colour = "red" if problem["severity"] == "error" else "yellow"
-        obj = problem["object"]
-        where = (f"{obj['kind']} {obj['namespace']}/{obj['name']}" if obj and obj.get("namespace")
-                 else f"{obj['kind']} {obj['name']}" if obj else problem["origin"])
+        key = (problem["severity"], problem["field"], problem["message"])
+        group = groups.get(key, ())
+        if len(group) > GROUP_WARNINGS_OVER:
+            if key not in shown_groups:
+                shown_groups.add(key)
+                console.print(_group_line(colour, group))
+            continue
         field = f" {problem['field']}" if problem["field"] else ""
-        console.print(f"  [{colour}]{problem['severity']}[/{colour}] {escape(where)}{escape(field)}: {escape(problem['message'])}")
+        console.print(f"  [{colour}]{problem['severity']}[/{colour}] {_safe(_where(problem, lines))}"
+                      f"{_safe(_place(problem, lines))}{_safe(field)}: {_safe(_cut_message(problem['message']))}")
+
+
+def _where(problem: Mapping[str, Any], lines: Optional[Mapping[str, int]] = None) -> str:
+    obj = problem["object"]
+    if not obj:
+        return _file_line(problem, lines or {}) or str(problem["origin"])
+    return f"{obj['kind']} {obj['namespace']}/{obj['name']}" if obj.get("namespace") else f"{obj['kind']} {obj['name']}"
+
+
+def _place(problem: Mapping[str, Any], lines: Mapping[str, int]) -> str:
+    """`` (file:line)`` after an object read from a file."""
+    place = _file_line(problem, lines) if problem["object"] else ""
+    return f" ({place})" if place else ""
+
+
+def _file_line(problem: Mapping[str, Any], lines: Mapping[str, int]) -> str:
+    origin = str(problem.get("origin") or "")
+    line = lines.get(origin)
+    return f"{origin.rsplit('#', 1)[0]}:{line}" if line else ""
+
+
+def _group_line(colour: str, group: List[Mapping[str, Any]]) -> str:
+    first = group[0]
+    named = ", ".join(_where(p) for p in group[:OBJECTS_NAMED_IN_A_GROUP])
+    more = len(group) - OBJECTS_NAMED_IN_A_GROUP
+    field = f" {first['field']}" if first["field"] else ""
+    return (f"  [{colour}]{first['severity']}[/{colour}] ×{len(group):,}{_safe(field)}: "
+            f"{_safe(_cut_message(first['message']))} ({_safe(named)}" + (f" and {more:,} more)" if more > 0 else ")"))
+
+
+def _cut_message(message: Any) -> str:
+    text = str(message)
+    return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS - 1] + "…"
 
 
 def print_sync_report(report) -> None:
@@ -203,12 +282,12 @@ def print_sync_report(report) -> None:
     mode = " (dry run)" if report.dry_run else ""
     console.print(f"[bold]target sync{mode}[/bold]")
     for result in report.results:
-        line = (f"  {result.target_group_id}: +{len(result.registered)} -{len(result.deregistered)} "
+        line = (f"  {_safe(result.target_group_id)}: +{len(result.registered)} -{len(result.deregistered)} "
                 f"={result.unchanged}, {len(result.draining_left_alone)} draining left alone")
         if result.skipped_reason:
-            line += f" [yellow]skipped: {escape(result.skipped_reason)}[/yellow]"
+            line += f" [yellow]skipped: {_safe(result.skipped_reason)}[/yellow]"
         if result.error:
-            line += f" [red]error: {escape(result.error)}[/red]"
+            line += f" [red]error: {_safe(result.error)}[/red]"
         console.print(line)
         for target, reason in result.failed:
-            console.print(f"    [red]failed {target.id}:{target.port}: {escape(reason)}[/red]")
+            console.print(f"    [red]failed {_safe(target.id)}:{_safe(target.port)}: {_safe(reason)}[/red]")

@@ -25,6 +25,11 @@ def object_of(urn: str) -> str:
     return "/".join(parts[:width])
 
 
+# Steps that change nothing: a refreshed preview reports a "refresh" step for every
+# resource it read before diffing.
+NOT_CHANGES = ("same", "read", "refresh")
+
+
 @dataclass
 class ObjectChanges:
     """Planned operations by Kubernetes object: ``{"HTTPRoute/shop/checkout": {"update": 1}}``."""
@@ -40,7 +45,7 @@ class ObjectChanges:
         if metadata.type.startswith(_IGNORED_TYPES) or metadata.type.startswith("lattice:index:"):
             return
         op = str(getattr(metadata.op, "value", metadata.op))
-        if op in ("same", "read"):
+        if op in NOT_CHANGES:
             return
         counts = self.by_object[object_of(metadata.urn)]
         counts[op] = counts.get(op, 0) + 1

@@ -15,6 +15,19 @@ from lattice_program.vocabulary.settings import CONTROLLER_NAME
 from lattice_program.vocabulary.status import Condition, ObjectStatus, Problem
 
 FORMAT_VERSION = 2
+# The short names people read for the resource types a plan holds (tree, graph).
+SHORT_TYPES = {
+    "aws:vpclattice/serviceNetwork:ServiceNetwork": "ServiceNetwork",
+    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": "VpcAssociation",
+    "aws:vpclattice/service:Service": "Service",
+    "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation": "ServiceNetworkAssociation",
+    "aws:vpclattice/listener:Listener": "Listener",
+    "aws:vpclattice/listenerRule:ListenerRule": "Rule",
+    "aws:vpclattice/targetGroup:TargetGroup": "TargetGroup",
+    "aws:vpclattice/authPolicy:AuthPolicy": "AuthPolicy",
+    "aws:vpclattice/accessLogSubscription:AccessLogSubscription": "AccessLogSubscription",
+    "kubernetes:externaldns.k8s.io/v1alpha1:DNSEndpoint": "DNSEndpoint",
+}
 
 
 def plan_document(resources: Sequence[Any], model: LatticeModel, statuses: Sequence[ObjectStatus],
