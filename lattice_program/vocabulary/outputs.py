@@ -18,6 +18,21 @@ CUSTOM_DOMAIN = "customDomainName"
 MODEL_DIGEST = "modelDigest"
 
 
+# What the engine stores for an output not yet known, such as the ID of a resource a
+# targeted update (an adoption's import) did not create: Pulumi's UNKNOWN_VALUE sentinel
+# (pulumi.runtime.rpc.UNKNOWN).  A value never to build on.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def known(value: Any) -> Any:
+    """``value`` with every unknown left out (a mapping entry or list item holding one)."""
+    if isinstance(value, Mapping):
+        return {key: known(item) for key, item in value.items() if item != UNKNOWN}
+    if isinstance(value, list):
+        return [known(item) for item in value if item != UNKNOWN]
+    return value
+
+
 @dataclass(frozen=True)
 class Previous:
     """What the last applied run of the stack decided, where the next run must build on it."""
@@ -27,7 +42,7 @@ class Previous:
 
     @classmethod
     def from_outputs(cls, outputs: Optional[Mapping[str, Any]]) -> "Previous":
-        outputs = outputs or {}
+        outputs = known(outputs or {})
         priorities = outputs.get(RULE_PRIORITIES) or {}
         domains: Dict[str, Optional[str]] = {}
         for key, value in outputs.items():

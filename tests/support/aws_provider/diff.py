@@ -56,9 +56,24 @@ def compared_keys(rt: ResourceType) -> list[str]:
     return keys
 
 
+# Nested blocks pulumi-aws (terraform-provider-aws) marks Optional and Computed: left out
+# by the program, the provider keeps what the API holds (the API's defaults after an import).
+_COMPUTED_BLOCKS = {"aws:vpclattice/targetGroup:TargetGroup": (("config", "healthCheck"),)}
+
+
+def _with_computed_blocks(rt: ResourceType, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Mapping[str, Any]:
+    news = dict(news)
+    for key, member in _COMPUTED_BLOCKS.get(rt.token, ()):
+        old, new = olds.get(key), news.get(key)
+        if isinstance(old, dict) and isinstance(new, dict) and new.get(member) is None and old.get(member) is not None:
+            news[key] = {**new, member: old[member]}
+    return news
+
+
 def diff(rt: ResourceType, olds: Mapping[str, Any], news: Mapping[str, Any],
          ignore_changes: tuple[str, ...] = ()) -> Diff:
     result = Diff()
+    news = _with_computed_blocks(rt, olds, news)
     ignored = {path.split(".")[0].split("[")[0] for path in ignore_changes}
     for key in compared_keys(rt):
         if key in ignored:

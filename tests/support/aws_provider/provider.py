@@ -254,7 +254,7 @@ class AwsProviderDouble(Provider):
         if got is None:
             return ReadResponse(resource_id="")
         old_inputs, old_state = plain_map(request.inputs), plain_map(request.properties)
-        actual = rt.state({}, [(rt.api.get, got)], self.region)
+        actual = rt.state({}, [(rt.api.get, got)], self.region, imported=not old_inputs)
         inputs = diffing.refreshed_inputs(rt, old_inputs, actual, rt.identifiers(request.resource_id))
         if rt.has_tags() and actual.get("arn"):
             tags_all = await self._tags(actual["arn"])

@@ -141,14 +141,15 @@ class ResourceType:
     # --------------------------------------------------------------- outputs
 
     def state(self, inputs: Mapping[str, Any], responses: Sequence[tuple[OperationModel, Mapping[str, Any]]],
-              region: str) -> dict[str, Any]:
+              region: str, *, imported: bool = False) -> dict[str, Any]:
         """Outputs after calls (operation, response): what the API answered (later
         answers win), with every input kept as given so the next diff compares like
-        with like."""
+        with like.  ``imported``: a resource read with no inputs known (Pulumi's
+        import), whose every input is what the API holds."""
         out: dict[str, Any] = {}
         for op, response in responses:
             out.update(outputs_from_api(op.output_shape, response, self.sdk.outputs, self.noun))
-        for name in self.sdk.inputs.props:
+        for name in () if imported else self.sdk.inputs.props:
             # An input left out is the API's to fill only where the SDK says it is
             # computed; otherwise absent in, absent out (or the next diff sees it go).
             if inputs.get(name) is None and not self.sdk.computed(name):
