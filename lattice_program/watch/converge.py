@@ -84,6 +84,7 @@ class Outcome(str, Enum):
     STALLED = "Stalled"
     SUSPENDED = "Suspended"
     STANDBY = "Standby"
+    REFUSED = "Refused"  # the stack refuses converges now (frozen for promotion)
 
 
 class State(str, Enum):
@@ -112,8 +113,14 @@ class Converger:
                  debounce: float = 2.0, max_wait: float = 30.0, max_deletions: int = 25, stall_after: int = 3,
                  backoff: Optional[Backoff] = None, metrics: Optional[DaemonMetrics] = None,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
-                 standby: Callable[[], Optional[str]] = lambda: None) -> None:
+                 standby: Callable[[], Optional[str]] = lambda: None,
+                 refusal: Callable[[], Optional[str]] = lambda: None,
+                 on_applied: Callable[[Observation], Optional[str]] = lambda observation: None) -> None:
         self.stack = stack
+        # Why the stack takes no converge now (it is frozen), or None; and what to do after
+        # each successful update (record the release it applied), which may return a warning.
+        self.refusal = refusal
+        self.on_applied = on_applied
         # Why this replica must not act now (another one leads), or None: it may.
         self.standby = standby
         self.settings = settings
@@ -200,6 +207,10 @@ class Converger:
             self._set(State.SUSPENDED, Outcome.SUSPENDED.value, "lattice-gateway:suspend is set in the stack "
                       "settings: nothing is changed in Lattice until it is removed")
             return Outcome.SUSPENDED
+        refused = self.refusal()
+        if refused:
+            self._set(State.SUSPENDED, Outcome.REFUSED.value, f"{refused}; nothing is changed in Lattice")
+            return Outcome.REFUSED
         observation = self.observe()
         if not observation.complete:
             failures = "; ".join(observation.failures) or "the caches have not synced yet"
@@ -258,6 +269,13 @@ class Converger:
         self._previous = after
         self._succeeded(after.get(outputs.MODEL_DIGEST, desired), result, Outcome.APPLIED.value,
                         f"applied ({_counts(changes)})")
+        try:
+            warning = self.on_applied(observation)
+        except Exception:  # recording must never turn a successful update into a failure
+            log.exception("stack %s: recording the applied release failed", self.stack)
+        else:
+            if warning:
+                log.warning("stack %s: %s", self.stack, warning)
         return Outcome.APPLIED
 
     def resync(self, *, remediate: bool) -> Outcome:

@@ -145,7 +145,9 @@ class Daemon:
                  caches: Dict[str, ClusterCacheLike], metrics: Optional[DaemonMetrics] = None,
                  status_writer: Optional[StatusWriter] = None,
                  lattice_client: Optional[Callable[[], Any]] = None,
-                 elector: Optional[LeaderElector] = None) -> None:
+                 elector: Optional[LeaderElector] = None,
+                 refusal: Callable[[], Optional[str]] = lambda: None,
+                 on_applied: Callable[[Observation], Optional[str]] = lambda observation: None) -> None:
         self.options = options
         self.settings = settings
         self.metrics = metrics or DaemonMetrics()
@@ -155,7 +157,7 @@ class Daemon:
         self.converger = Converger(options.stack, settings, self.observe, engine, debounce=options.debounce,
                                    max_wait=options.max_wait, max_deletions=options.max_deletions,
                                    backoff=Backoff(base=5.0, cap=300.0), metrics=self.metrics,
-                                   standby=self.standby)
+                                   standby=self.standby, refusal=refusal, on_applied=on_applied)
         self._threads: List[threading.Thread] = []
         self._health: Optional[HealthServer] = None
         self.status_writer = status_writer

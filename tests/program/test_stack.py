@@ -76,3 +76,14 @@ def test_run_with_bad_settings_names_the_key(runtime):
     set_config({"vpcId": "not-a-vpc", "sources": ["examples/checkout-ab"]})
     with pytest.raises(pulumi.RunError, match="lattice-gateway:vpcId"):
         run(ROOT)
+
+
+def test_the_entry_point_runs_the_stack_program(runtime):
+    """__main__.py, as `pulumi up` runs it: the stack's manifests declared (a stack with no
+    settings file of its own is neither pinned nor protected)."""
+    import runpy
+
+    set_config({"vpcId": "vpc-0a1b2c3d4e5f60789", "sources": ["examples/checkout-ab"]})
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    mocks = runtime.settle()
+    assert len(mocks.of_type(RULE)) == 4 and len(mocks.of_type(TG)) == 2

@@ -250,3 +250,28 @@ def test_a_stall_ends_when_a_person_applies_the_refused_input():
     assert loop.resync(remediate=False) is Outcome.UP_TO_DATE
     assert loop.status.state is State.READY and "by a person" in loop.status.message
     assert "up" not in engine.calls
+
+
+def test_a_frozen_stack_takes_no_converge_and_each_applied_update_is_recorded_once():
+    """The promotion hooks: a refusal (frozen) changes nothing; after each successful up,
+    on_applied gets the very objects the update was planned from; a failing recorder
+    never turns the update into a failure."""
+    engine = EngineDouble()
+    frozen = {"why": "the stack is frozen"}
+    recorded: List[Observation] = []
+    loop = converger(engine, objects, refusal=lambda: frozen["why"], on_applied=recorded.append)
+    assert loop.converge_once() is Outcome.REFUSED
+    assert engine.calls == [] and recorded == []
+    assert loop.status.state is State.SUSPENDED and "frozen" in loop.status.message
+
+    frozen["why"] = None
+    assert loop.converge_once() is Outcome.APPLIED
+    assert [o.objects for o in recorded] == [objects().objects]
+    assert loop.converge_once() is Outcome.UP_TO_DATE
+    assert len(recorded) == 1  # nothing applied, nothing recorded
+
+    def broken(observation):
+        raise OSError("release store unwritable")
+
+    failing = converger(EngineDouble(), lambda: objects(weight_b=20), on_applied=broken)
+    assert failing.converge_once() is Outcome.APPLIED and failing.status.state is State.READY

@@ -366,8 +366,8 @@ def test_a_connection_pool_smaller_than_the_informers_is_named(double, caplog):
         ClusterCache(client, "east", start=False)
     finally:
         client.close()
-    assert "pools 4 connections for 15 informers" in caplog.text
-    assert "connection_pool_maxsize to 15 or more" in caplog.text
+    assert f"pools 4 connections for {len(KINDS)} informers" in caplog.text
+    assert f"connection_pool_maxsize to {len(KINDS)} or more" in caplog.text
 
 
 # -- stopping -------------------------------------------------------------------------------

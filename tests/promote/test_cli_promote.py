@@ -1,0 +1,163 @@
+"""The promotion commands through typer's CliRunner: `up` records releases, then
+promote, history, diff, freeze, approve, with the engine double and the emulator."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from tests.promote.doubles import FakeEngine
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(world, monkeypatch):
+    """latticectl on the world's project: the engine double, boto3 sent to the emulator."""
+    from cli import promote as commands
+
+    for key, value in world.emulator.environ().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(commands, "make_engine", lambda project_dir, echo: world.engine)
+    # The world's promoter: its clock (soak time) and the emulator as its Lattice client.
+    monkeypatch.setattr(commands, "make_promoter", lambda project_dir, echo=None: world.promoter)
+
+    def invoke(*args: str, code: int = 0):
+        result = runner.invoke(app, [*args, "--project-dir", str(world.root)])
+        assert result.exit_code == code, result.output
+        return result
+    return invoke
+
+
+def _fake_up(monkeypatch, operations):
+    from lattice_program.engine import automation
+
+    def run_operation(target, operation, **kwargs):
+        operations.append(operation)
+        return automation.OperationResult(operation=operation, stack=target.stack, summary={"create": 3},
+                                          outputs={}, stdout="")
+    monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
+    monkeypatch.setattr(automation, "read_stack_outputs", lambda target, **kw: {})
+    monkeypatch.setattr(automation, "run_operation", run_operation)
+
+
+def test_every_successful_up_records_the_release_it_applied(world, cli, monkeypatch):
+    operations = []
+    _fake_up(monkeypatch, operations)
+    first = cli("up", "--stack", "dev", "--yes")
+    digest = re.search(r"release (sha256:[0-9a-f]{64}) recorded for stack dev", first.stdout)[1]
+    assert operations == ["preview", "up"]
+    assert (world.root / "releases" / "dev" / "releases" / f"{digest[7:]}.json").is_file()
+    cli("up", "--stack", "dev", "--yes")
+    history = cli("history", "dev").stdout.strip().splitlines()
+    assert len(history) == 1 and digest[:19] in history[0] and "succeeded  verification not run" in history[0]
+
+
+def test_an_up_that_fails_records_nothing(world, cli, monkeypatch):
+    from lattice_program.engine import automation
+
+    def run_operation(target, operation, **kwargs):
+        if operation == "up":
+            raise automation.PulumiCommandFailed(command="up", stack="dev", cli_exit_code=255, stderr_tail="boom")
+        return automation.OperationResult(operation=operation, stack="dev", summary={"create": 3}, outputs={}, stdout="")
+    _fake_up(monkeypatch, [])
+    monkeypatch.setattr(automation, "run_operation", run_operation)
+    cli("up", "--stack", "dev", "--yes", code=1)
+    assert not (world.root / "releases").exists()
+
+
+def test_promote_shows_gates_rewrite_and_changes_then_applies_pins_and_verifies(world, cli):
+    release = world.verified_dev()
+    world.serving("staging")
+    refused = cli("promote", "dev", "staging", code=2)  # no terminal and no --yes
+    assert "no terminal to ask" in refused.output and "digest" not in world.stack_file("staging")
+    preview = cli("promote", "dev", "staging", "--no-apply").stdout
+    assert "pass    soak" in preview and "shop.dev.example.com -> shop.staging.example.com" in preview
+    assert "HTTPRoute/shop/checkout: 1 update" in preview and "nothing was changed" in preview
+    done = cli("promote", "dev", "staging", "--yes").stdout
+    assert "verified in staging" in done and f"digest: {release.digest}" in world.stack_file("staging")
+    again = cli("promote", "dev", "staging", "--yes").stdout
+    assert "already holds release" in again and world.engine.ups("staging") == 1
+    diff = cli("diff", "dev", "staging").stdout
+    assert "HTTPRoute shop/checkout: differs (spec)" in diff  # its hostname
+    lattice = diff[diff.index("Lattice resources:"):]
+    assert "Service HTTPRoute/shop/checkout: differs (custom_domain_name, name)" in lattice
+    assert re.search(r"TargetGroup \S+: differs \(name, vpc_identifier\)", lattice)
+    assert "only in" not in lattice
+
+
+def test_a_blocked_gate_exits_1_naming_it_and_a_waiver_passes_it(world, cli):
+    world.verified_dev(soak_minutes=0)
+    world.serving("staging")
+    blocked = cli("promote", "dev", "staging", "--yes", code=1)
+    assert "BLOCKED soak" in blocked.output and "--waive NAME" in blocked.output
+    assert "WAIVED  soak" in cli("promote", "dev", "staging", "--yes", "--waive", "soak").stdout
+
+
+def test_freeze_and_unfreeze_edit_the_stack_file_and_block_promotions(world, cli):
+    world.verified_dev()
+    assert "is frozen" in cli("freeze", "staging").stdout
+    assert "frozen: true" in world.stack_file("staging")
+    assert "frozen" in cli("promote", "dev", "staging", "--yes", code=1).output
+    cli("unfreeze", "staging")
+    assert "frozen: false" in world.stack_file("staging")
+
+
+def test_bad_input_exits_2_with_a_clear_message(world, cli):
+    assert "unknown stack 'qa'" in cli("promote", "dev", "qa", code=2).output
+    assert "is not a preview hash" in cli("approve", "prod", "abc", code=2).output
+    assert "never recorded in stack dev" in cli("promote", "dev", "staging", "--release", "sha256:" + "2" * 64,
+                                                code=2).output
+    assert "holds no recorded release" in cli("diff", "dev", "staging", code=1).output
+    assert FakeEngine().ups() == 0
+
+
+def test_an_input_edited_during_the_up_is_not_recorded_as_applied(world, cli, monkeypatch):
+    from lattice_program.engine import automation
+
+    def run_operation(target, operation, **kwargs):
+        if operation == "up":  # someone edits the manifests while the update runs
+            (world.root / "manifests" / "00-late.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: late}\n")
+        return automation.OperationResult(operation=operation, stack="dev", summary={"create": 3}, outputs={}, stdout="")
+    _fake_up(monkeypatch, [])
+    monkeypatch.setattr(automation, "run_operation", run_operation)
+    result = cli("up", "--stack", "dev", "--yes")
+    assert "release not recorded: the input of stack dev changed during the update" in result.output
+    assert not (world.root / "releases").exists()
+
+
+def test_the_daemon_is_told_not_to_converge_a_frozen_stack_except_to_roll_back(world):
+    from lattice_program.promote.pin import set_frozen
+    from lattice_program.promote.recorder import converge_refusal
+
+    assert converge_refusal(world.promoter.stack("staging").settings) is None
+    set_frozen(world.root / "stacks" / "Pulumi.staging.yaml", True)
+    frozen = world.promoter.stack("staging").settings
+    assert "frozen" in converge_refusal(frozen) and converge_refusal(frozen, rollback=True) is None
+
+
+def test_up_of_a_promoted_stack_runs_the_program_on_its_pinned_release(world, cli, monkeypatch):
+    from lattice_program.engine import automation
+    from lattice_program.program.mock_plan import record_program
+
+    release = world.verified_dev()
+    world.serving("staging")
+    cli("promote", "dev", "staging", "--yes")
+    declared = []
+
+    def run_operation(target, operation, **kwargs):
+        declared.extend(record_program(target.program))
+        return automation.OperationResult(operation=operation, stack="staging", summary={"same": 9}, outputs={}, stdout="")
+    _fake_up(monkeypatch, [])
+    monkeypatch.setattr(automation, "run_operation", run_operation)
+    result = cli("up", "--stack", "staging", "--yes")
+    groups = [r.inputs for r in declared if r.type == "aws:vpclattice/targetGroup:TargetGroup"]
+    services = [r.inputs for r in declared if r.type == "aws:vpclattice/service:Service"]
+    assert groups and {g["config"]["vpcIdentifier"] for g in groups} == {"vpc-05a6b7c8d9e0f1234"}
+    assert [s.get("customDomainName") for s in services] == ["shop.staging.example.com"]
+    # What it applied is the pinned release itself, already current there: no second history row.
+    assert f"release {release.digest} recorded for stack staging" in result.output
+    assert len(cli("history", "staging").stdout.strip().splitlines()) == 1
