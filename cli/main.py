@@ -1,8 +1,6 @@
 """latticectl: plan offline, apply through the Automation API, sync targets.
 
-Exit codes: 0 done (a plan was computed even if some objects were rejected, unless
-``plan --strict``); 1 the operation failed, or ``--strict`` and an object was refused; 2 unreadable input or bad usage; 3 the ``pulumi`` CLI is missing;
-4 the stack is locked by another update.
+Exit codes: ``cli/exit_codes.py`` (docs/exit-codes.md is generated from it).
 
 Imports are deferred into the commands: ``latticectl --help`` must not load Pulumi,
 pulumi-aws or botocore.
@@ -18,19 +16,26 @@ from typing import List, NoReturn, Optional
 import typer
 from typing_extensions import Annotated
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from .exit_codes import ExitCode
+from .help_text import FullDescriptions
+from .terminal import echo, echo_tool_line, printable
+from .graph import GraphFormat
+
+EXIT_FAILED = ExitCode.FAILED
+EXIT_USAGE = ExitCode.USAGE
 
 app = typer.Typer(
     name="latticectl",
     help="Kubernetes Gateway API to Amazon VPC Lattice, through Pulumi.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=FullDescriptions,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 targets_app = typer.Typer(help="Target membership: synced directly with VPC Lattice, not through Pulumi state.",
-                          no_args_is_help=True)
+                          no_args_is_help=True, cls=FullDescriptions)
 app.add_typer(targets_app, name="targets")
 
 
@@ -39,8 +44,18 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Project root (holds Pulumi.yaml and stacks/).",
-                                          file_okay=False)]
+def _project_dir(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
+    """Not given: the nearest directory upward from here holding Pulumi.yaml, as pulumi finds it."""
+    if ctx.get_parameter_source(param.name).name != "DEFAULT":
+        return value
+    from .inputs import find_project_dir
+
+    return find_project_dir(Path.cwd())
+
+
+ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Project root (holds Pulumi.yaml and stacks/). Default: the nearest directory upward holding Pulumi.yaml.",
+                                          file_okay=False, callback=_project_dir, show_default=False)]
+ExcludeOption = Annotated[Optional[List[str]], typer.Option("--exclude", help="Leave out files and directories matching this glob (relative to a PATH directory, or a name); repeat for several.", show_default=False)]
 StackOption = Annotated[Optional[str], typer.Option("--stack", "-s", help="Stack whose settings to use (stacks/Pulumi.<stack>.yaml).")]
 Paths = Annotated[Optional[List[str]], typer.Argument(help="YAML files or directories (recursive); '-' reads standard input.",
                                                       show_default=False)]
@@ -52,12 +67,26 @@ ClusterOption = Annotated[Optional[str], typer.Option("--cluster-name", help="Cl
 
 
 def _default_project_dir() -> Path:
-    return Path(__file__).resolve().parent.parent
+    return Path(".")  # replaced by _project_dir when not given
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    typer.echo(f"latticectl: {message}", err=True)
+    typer.echo(f"latticectl: {printable(message)}", err=True)
     raise typer.Exit(code)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        echo(f"latticectl {version('lattice-gateway')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Kubernetes Gateway API to Amazon VPC Lattice, through Pulumi."""
 
 
 @app.command()
@@ -69,19 +98,39 @@ def plan(
     context: ContextOption = None,
     output: Annotated[OutputFormat, typer.Option("--output", "-o", help="tree for people, json for machines (docs/plan-format.md).")] = OutputFormat.tree,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any object is refused (for CI gates); the plan is still printed.")] = False,
+    exclude: ExcludeOption = None,
     project_dir: ProjectDir = _default_project_dir(),
 ) -> None:
     """Show the VPC Lattice resources and targets the program would create. Offline: no AWS, no cluster, no Pulumi CLI."""
+    from . import render
+
+    document, refused, inputs = _plan_document(paths, stack, vpc_id, cluster_name, context, project_dir,
+                                               excludes=exclude or ())
+    if output is OutputFormat.json:
+        render.print_json(document)
+    else:
+        render.print_tree(document, inputs.lines)
+    if inputs.failures:  # a partial read: whatever --strict says, this plan must not pass
+        _fail(f"the cluster read is incomplete ({len(inputs.failures)} kind(s) not listed: "
+              f"{'; '.join(inputs.failures[:3])}), so this plan is partial; fix the access and plan again", EXIT_FAILED)
+    if strict and refused:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _plan_document(paths, stack, vpc_id, cluster_name, context, project_dir: Path, *, excludes=()):
+    """The offline plan (docs/plan-format.md) and whether any object was refused; bad
+    input exits 2 with its message."""
     from lattice_program.program.mock_plan import record_plan
     from lattice_program.contract.pipeline import plan as make_plan
     from lattice_program.program.plan_document import plan_document
 
     from . import render
     from .inputs import InputError, load_inputs, load_settings
+    from .terminal import progress_on_stderr
 
     try:
         settings = load_settings(project_dir, stack, vpc_id=vpc_id, cluster_name=cluster_name)
-        inputs = load_inputs(paths, context, settings, project_dir)
+        inputs = load_inputs(paths, context, settings, project_dir, excludes=excludes, progress=progress_on_stderr())
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     result = make_plan(inputs.objects, settings)
@@ -89,12 +138,40 @@ def plan(
     notes = inputs.notes + render.settings_notes(settings)
     document = plan_document(resources, result.model, result.statuses, notes + list(result.problems),
                              controller_name=settings.controller_name)
-    if output is OutputFormat.json:
-        render.print_json(document)
-    else:
-        render.print_tree(document)
-    if strict and result.errors:
-        raise typer.Exit(EXIT_FAILED)
+    return document, bool(result.errors), inputs
+
+
+@app.command()
+def graph(
+    paths: Paths = None,
+    stack: StackOption = None,
+    vpc_id: VpcOption = None,
+    cluster_name: ClusterOption = None,
+    context: ContextOption = None,
+    graph_format: Annotated[Optional[GraphFormat], typer.Option("--format", "-f", help="mermaid or dot text, svg (needs Graphviz's dot), one self-contained html page, or the graph as json. Default: from --output's suffix, else mermaid.")] = None,
+    output_file: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the graph to this file instead of standard output.", dir_okay=False)] = None,
+    project_dir: ProjectDir = _default_project_dir(),
+) -> None:
+    """Draw the plan: Kubernetes objects to VPC Lattice resources, weights on the edges, refused objects with their reason. Offline."""
+    from lattice_program.inspect.graph_svg import GraphvizFailed, GraphvizMissing
+
+    from .graph import format_for, render
+
+    document, _, _ = _plan_document(paths, stack, vpc_id, cluster_name, context, project_dir)
+    chosen = format_for(graph_format, output_file)
+    try:
+        text = render(document, chosen)
+    except GraphvizMissing as error:
+        _fail(str(error), ExitCode.TOOL_MISSING)
+    except GraphvizFailed as error:
+        _fail(str(error), EXIT_FAILED)
+    if output_file is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output_file.write_text(text, encoding="utf-8")
+    except OSError as error:
+        _fail(f"cannot write the graph to {output_file}: {error.strerror or error}", EXIT_USAGE)
 
 
 def _operation(operation: str, stack: str, project_dir: Path, refresh: bool, *, yes: bool = False,
@@ -106,30 +183,39 @@ def _operation(operation: str, stack: str, project_dir: Path, refresh: bool, *, 
     from lattice_program.engine.interrupts import graceful_interrupts
     from lattice_program.program import stack as stack_program
 
+    from .progress import live_progress
+
     as_json = output is OutputFormat.json
-    echo = (lambda line: None) if as_json else typer.echo
+    show_line = (lambda line: None) if as_json else echo_tool_line
+    previewing = live_progress(enabled=not as_json, planning=True)
     with graceful_interrupts() as interrupts:
         try:
             automation.find_pulumi()
             # The program keeps rule priorities already applied (priorities.py).
             previous = _previous_outputs(automation, stack, project_dir) if operation in ("preview", "up") else {}
             target = automation.StackTarget(stack=stack, work_dir=project_dir,
-                                            program=_stack_program(stack_program, project_dir, previous))
+                                            program=_stack_program(stack_program, project_dir, previous, stack))
+            recording = _begin_recording(project_dir, stack) if operation == "up" else None
             changes = ObjectChanges()
             planned = automation.run_operation(target, "preview-destroy" if operation == "destroy" else "preview",
-                                               on_output=echo, on_event=changes.on_event, refresh=refresh)
+                                               on_output=show_line, on_event=_each(changes.on_event, previewing),
+                                               refresh=refresh)
             result = planned
             if operation != "preview" and _changes_anything(planned.summary):
                 if not as_json:
                     _print_changes(stack, changes)
                 _confirm(operation, stack, project_dir, yes=yes, confirm_stack=confirm_stack, changes=changes)
-                result = automation.run_operation(target, operation, on_output=echo, refresh=refresh)
+                applying = live_progress(enabled=not as_json, planning=False)
+                result = automation.run_operation(target, operation, on_output=show_line, refresh=refresh,
+                                                  on_event=_each(applying))
         except automation.AutomationError as error:
             if interrupts.received:
                 _fail(f"{operation} of stack {stack} was cancelled by {interrupts.received}: the operations in "
                       "flight finished, state was saved and the stack is not locked; run it again to go on",
                       EXIT_FAILED)
             _fail(str(error), error.exit_code)
+    if recording is not None:
+        echo(recording.finish(), err=as_json)  # stdout stays one JSON document
     if as_json:
         from . import render
 
@@ -137,7 +223,19 @@ def _operation(operation: str, stack: str, project_dir: Path, refresh: bool, *, 
                            "summary": result.summary, "changes": changes.plain()})
         return
     summary = ", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items()))
-    typer.echo(f"{operation} of stack {stack}: {summary or 'no changes'}")
+    echo(f"{operation} of stack {stack}: {summary or 'no changes'}")
+
+
+def _each(*listeners):
+    """One ``on_event`` callback calling every listener given (a ``None`` is no listener)."""
+    callbacks = [getattr(listener, "on_event", listener) for listener in listeners if listener is not None]
+    if not callbacks:
+        return None
+
+    def on_event(event) -> None:
+        for callback in callbacks:
+            callback(event)
+    return on_event
 
 
 def _changes_anything(summary: dict) -> bool:
@@ -145,9 +243,9 @@ def _changes_anything(summary: dict) -> bool:
 
 
 def _print_changes(stack: str, changes) -> None:
-    typer.echo(f"\nChanges to stack {stack}, by Kubernetes object:")
+    echo(f"\nChanges to stack {stack}, by Kubernetes object:")
     for key, ops in changes.plain().items():
-        typer.echo(f"  {key}: " + ", ".join(f"{count} {op}" for op, count in ops.items()))
+        echo(f"  {printable(key)}: " + ", ".join(f"{count} {op}" for op, count in ops.items()))
 
 
 def _confirm(operation: str, stack: str, project_dir: Path, *, yes: bool, confirm_stack: Optional[str],
@@ -181,12 +279,23 @@ def _confirm(operation: str, stack: str, project_dir: Path, *, yes: bool, confir
         _fail("nothing was changed", EXIT_FAILED)
 
 
-def _stack_program(stack_program, project_dir: Path, previous: dict):
+def _begin_recording(project_dir: Path, stack: str):
+    """Every successful ``up`` records the release it applied (promote/recorder.py)."""
+    from lattice_program.promote.recorder import begin_up
+
+    return begin_up(project_dir, stack)
+
+
+def _stack_program(stack_program, project_dir: Path, previous: dict, stack: Optional[str] = None):
     """The project's own program (what ``__main__.py`` runs), as an inline program: it
-    runs in this process, so no Python language host is needed beside the CLI."""
+    runs in this process, so no Python language host is needed beside the CLI.  A stack
+    whose input is a promoted release runs the program on that release; a protected
+    stack's service networks get Pulumi's protect (promote/recorder.py)."""
+    from lattice_program.promote.recorder import stack_program as promoted_or
+
     def program() -> None:
         stack_program.run(project_dir, previous=previous)
-    return program
+    return promoted_or(project_dir, stack, previous, program) if stack else program
 
 
 def _previous_outputs(automation, stack: str, project_dir: Path) -> dict:
@@ -296,7 +405,7 @@ def watch(
                                 on_started_leading=lambda: daemon.became_leader())
     daemon = Daemon(options, settings, engine, caches={},
                     status_writer=StatusWriter(clients, controller_name=settings.controller_name),
-                    lattice_client=lattice, elector=elector)
+                    lattice_client=lattice, elector=elector, **_release_hooks(project_dir, stack, settings))
     try:
         for name, api_client in clients.items():
             daemon.caches[name] = ClusterCache(api_client, name,
@@ -318,6 +427,26 @@ def watch(
     raise typer.Exit(daemon.run())
 
 
+class ManifestFormat(str, Enum):
+    yaml = "yaml"
+    json = "json"
+
+
+def _release_hooks(project_dir: Path, stack: str, settings) -> dict:
+    """The daemon's ties to promotion (watch and promote are sibling rooms, joined here):
+    a frozen stack takes no converge, and each successful update records its release."""
+    from lattice_program.promote.recorder import converge_refusal, record_applied
+
+    def on_applied(observation) -> Optional[str]:
+        try:
+            record_applied(project_dir, stack, observation.objects, operation="watch")
+        except Exception as error:  # never turns a successful update into a failure
+            return f"release not recorded: {error}"
+        return None
+
+    return {"refusal": lambda: converge_refusal(settings), "on_applied": on_applied}
+
+
 @app.command("render-daemon")
 def render_daemon(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack the daemon keeps converged.")],
@@ -326,14 +455,20 @@ def render_daemon(
     role_arn: Annotated[Optional[str], typer.Option("--role-arn", help="IAM role for the ServiceAccount (IRSA).")] = None,
     replicas: Annotated[int, typer.Option("--replicas", min=1, help="Replicas; one leads, the others stand by.")] = 2,
     backend_url: Annotated[Optional[str], typer.Option("--backend-url", help="Where the stack's state lives (s3://...); default Pulumi Cloud.")] = None,
+    output: Annotated[ManifestFormat, typer.Option("--output", "-o", help="yaml for kubectl apply -f -, json (a List) for machines.")] = ManifestFormat.yaml,
 ) -> None:
-    """Print the watch daemon's Kubernetes objects as YAML: least-privilege RBAC, a hardened Deployment, PDB, metrics Service."""
+    """Print the watch daemon's Kubernetes objects as YAML (or JSON): least-privilege RBAC, a hardened Deployment, PDB, metrics Service."""
     import yaml
 
     from lattice_program.deploy.manifests import daemon_objects
 
     objects = daemon_objects(stack, namespace=namespace, image=image, role_arn=role_arn, replicas=replicas,
                              backend_url=backend_url)
+    if output is ManifestFormat.json:
+        from . import render
+
+        render.print_json({"apiVersion": "v1", "kind": "List", "items": objects})
+        return
     typer.echo(yaml.safe_dump_all(objects, sort_keys=False), nl=False)
 
 
@@ -355,6 +490,7 @@ def targets_sync(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose target groups to fill (IDs from its outputs).")],
     paths: Paths = None,
     context: ContextOption = None,
+    exclude: ExcludeOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the changes without making them.")] = False,
     allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Deregister every target of a group whose Service has no endpoints.")] = False,
     region: Annotated[Optional[str], typer.Option("--region", help="AWS region (default: the stack's aws:region, then the AWS config).")] = None,
@@ -368,10 +504,12 @@ def targets_sync(
 
     from . import render
     from .inputs import InputError, aws_region, load_inputs, load_settings
+    from .terminal import progress_on_stderr
 
     try:
         settings = load_settings(project_dir, stack)
-        inputs = load_inputs(paths, context, settings, project_dir)
+        inputs = load_inputs(paths, context, settings, project_dir, excludes=exclude or (),
+                             progress=progress_on_stderr())
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     result = make_plan(inputs.objects, settings)
@@ -382,7 +520,7 @@ def targets_sync(
         _fail(str(error), error.exit_code)
     desired, unknown_groups = desired_by_group_id(result.model, outputs, complete=inputs.complete)
     for key in unknown_groups:
-        typer.echo(f"latticectl: target group {key} is not in the stack's outputs yet; run `latticectl up --stack {stack}` first", err=True)
+        echo(f"latticectl: target group {printable(key)} is not in the stack's outputs yet; run `latticectl up --stack {stack}` first", err=True)
     import boto3
 
     client = boto3.client("vpc-lattice", region_name=region or aws_region(project_dir, stack))
@@ -393,6 +531,20 @@ def targets_sync(
         render.print_sync_report(report)
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+from .doctor import doctor as _doctor  # noqa: E402 (the command lives in its own module)
+
+app.command("doctor")(_doctor)
+
+from .adopt import adopt as _adopt  # noqa: E402 (the command lives in its own module)
+
+app.command("adopt")(_adopt)
+
+
+from cli import promote as _promote_commands  # noqa: E402  (promote, rollback, verify, freeze, history, diff…)
+
+_promote_commands.register(app)
 
 
 def run() -> None:

@@ -39,6 +39,7 @@ import yaml
 from pulumi import automation as auto
 
 from lattice_program.engine.locks import LockHolder, stack_locks
+from lattice_program.vocabulary.outputs import known
 
 PULUMI_MISSING_EXIT_CODE = 3
 STACK_LOCKED_EXIT_CODE = 4
@@ -385,7 +386,7 @@ def _run(stack: auto.Stack, target: StackTarget, operation: str, *, on_output: O
                 stdout=preview.stdout,
             )
         if operation == "up":
-            up = stack.up(on_output=on_output, refresh=refresh)
+            up = stack.up(on_output=on_output, on_event=on_event, refresh=refresh)
             return OperationResult(
                 operation="up",
                 stack=target.stack,
@@ -394,7 +395,7 @@ def _run(stack: auto.Stack, target: StackTarget, operation: str, *, on_output: O
                 stdout=up.stdout,
             )
         if operation == "destroy":
-            destroyed = stack.destroy(on_output=on_output, refresh=refresh)
+            destroyed = stack.destroy(on_output=on_output, on_event=on_event, refresh=refresh)
             return OperationResult(
                 operation="destroy",
                 stack=target.stack,
@@ -534,7 +535,8 @@ def _plain_counts(changes: Optional[Mapping[Any, int]]) -> dict[str, int]:
 
 
 def _plain_outputs(outputs: auto.OutputMap, *, show_secrets: bool) -> dict[str, Any]:
-    return {
+    """Plain values, with outputs the engine does not know yet left out (never an ID to use)."""
+    return known({
         name: (output.value if show_secrets or not output.secret else SECRET_PLACEHOLDER)
         for name, output in outputs.items()
-    }
+    })

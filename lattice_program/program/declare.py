@@ -19,12 +19,14 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 import pulumi
 
 from components.gateway import Gateway, GatewayArgs, ServiceNetworkComponent
-from components.gateway_class import GatewayClass, GatewayClassArgs
+from components.gateway_class import ClusterObjects, GatewayClass, GatewayClassArgs, gateway_api_crds_url
 from components.route import Route
 from components.service_export import ServiceExport, ServiceExportArgs
-from components.specs import LatticeModel
+from components.specs import GatewayClassSpec, LatticeModel
 
+from lattice_program.program.adoption import register_adoption
 from lattice_program.vocabulary import outputs
+from lattice_program.vocabulary.settings import CONFIG_NAMESPACE, SettingsError, StackSettings
 
 TARGET_GROUPS_OUTPUT = outputs.TARGET_GROUPS
 RULE_PRIORITIES_OUTPUT = outputs.RULE_PRIORITIES
@@ -48,22 +50,31 @@ class ProgramHandles:
         return {k: r for gc in self.gateway_classes.values() for k, r in gc.routes.items()}
 
 
-def declare(model: LatticeModel, *, digest: Optional[str] = None) -> ProgramHandles:
+def declare(model: LatticeModel, *, digest: Optional[str] = None,
+            settings: Optional[StackSettings] = None) -> ProgramHandles:
     """Declare every resource of ``model`` in the current Pulumi program and export its
     outputs, with ``digest`` (of the desired model, program/digest.py) when given.
+    ``settings`` say which Kubernetes objects to install (``lattice-gateway:install``);
+    without them they are read from the stack's config.
     Raises ValueError, before declaring anything, if keys collide."""
     _check_keys_unique(model)
+    register_adoption()  # resources `latticectl adopt` took over: imported, protected, names kept
     networks = {spec.key: ServiceNetworkComponent(spec.key, GatewayArgs(spec=spec)) for spec in model.service_networks}
     external_networks = {key: (n.service_network_identifier, n.service_network_arn) for key, n in networks.items()}
     service_exports = {spec.key: ServiceExport(spec.key, ServiceExportArgs(spec=spec)) for spec in model.exports}
     exported_ids = {key: group.id for export in service_exports.values() for key, group in export.target_groups.items()}
     forwardable_ids = {**model.external_target_groups, **exported_ids}
-    providers = _kubernetes_providers(model)
+    install = _install(settings if settings is not None else _settings_with_install())
+    providers = _kubernetes_providers(model, install.contexts if install else None)
+    class_specs = list(model.gateway_classes)
+    if install and install.spec.key not in {spec.key for spec in class_specs}:
+        class_specs.append(install.spec)  # the class object does not exist yet: its component installs it
     gateway_classes = {
-        spec.key: GatewayClass(spec.key, GatewayClassArgs(spec=spec, external_target_group_ids=forwardable_ids,
-                                                          external_service_networks=external_networks,
-                                                          kubernetes_providers=providers))
-        for spec in model.gateway_classes
+        spec.key: GatewayClass(spec.key, GatewayClassArgs(
+            spec=spec, external_target_group_ids=forwardable_ids, external_service_networks=external_networks,
+            kubernetes_providers=providers,
+            cluster_objects=install.objects if install and install.spec.key == spec.key else None))
+        for spec in class_specs
     }
 
     exported: Dict[str, Any] = {  # stack outputs
@@ -96,10 +107,47 @@ def declare(model: LatticeModel, *, digest: Optional[str] = None) -> ProgramHand
     return ProgramHandles(gateway_classes=gateway_classes, exports=exported, service_exports=service_exports)
 
 
-def _kubernetes_providers(model: LatticeModel) -> Dict[str, pulumi.ProviderResource]:
+def _settings_with_install() -> Optional[StackSettings]:
+    """The stack's settings, read only when its config asks to install something."""
+    if pulumi.Config(CONFIG_NAMESPACE).get("install") is None:
+        return None
+    from lattice_program.program.stack import stack_settings  # stack.py imports this module
+
+    try:
+        return stack_settings()
+    except SettingsError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+@dataclass(frozen=True)
+class _Install:
+    spec: GatewayClassSpec  # the class whose component installs the objects
+    contexts: Mapping[str, Optional[str]]  # cluster -> kubeconfig context
+    objects: ClusterObjects
+
+
+def _install(settings: Optional[StackSettings]) -> Optional[_Install]:
+    """What ``lattice-gateway:install`` asks for, or None."""
+    if settings is None or not (settings.install.gateway_class or settings.install.gateway_api_crds):
+        return None
+    install = settings.install
+    clusters = settings.cluster_list()
+    spec = GatewayClassSpec(key=f"GatewayClass/{install.gateway_class_name}", controller_name=settings.controller_name)
+    objects = ClusterObjects(
+        class_name=install.gateway_class_name, controller_name=settings.controller_name,
+        clusters=tuple(c.name for c in clusters), create_class=install.gateway_class,
+        crds_url=gateway_api_crds_url(install.gateway_api_version, install.gateway_api_channel)
+        if install.gateway_api_crds else None)
+    return _Install(spec, {c.name: c.context for c in clusters}, objects)
+
+
+def _kubernetes_providers(model: LatticeModel, more_contexts: Optional[Mapping[str, Optional[str]]] = None
+                          ) -> Dict[str, pulumi.ProviderResource]:
     """One Kubernetes provider per cluster given by kubeconfig context (the ambient
-    kubeconfig needs none)."""
-    contexts = {cluster: context for cluster, context in model.kubernetes_contexts.items() if context}
+    kubeconfig needs none): the clusters routes publish DNSEndpoints to, and
+    ``more_contexts`` (those the GatewayClass installs objects in)."""
+    contexts = {cluster: context for cluster, context in {**(more_contexts or {}), **model.kubernetes_contexts}.items()
+                if context}
     if not contexts:
         return {}
     from pulumi_kubernetes import Provider

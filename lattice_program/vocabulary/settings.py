@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Literal, Mapping, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -45,6 +45,39 @@ class DefaultServiceNetworkSettings(_Settings):
     override: bool = False
 
 
+class AdoptedResourceSettings(_Settings):
+    """One Lattice resource brought under the stack by ``latticectl adopt``: the program
+    declares it with Pulumi's ``import`` option and ``protect``, under its own physical name."""
+
+    type: str = Field(pattern=r"^aws:vpclattice/")  # Pulumi type token
+    logical_name: str = Field(min_length=1)  # the child name components/_names.py gives it
+    id: str = Field(min_length=1)  # the provider's import ID (``svc-…``, ``svc-…/listener-…``)
+    physical_name: Optional[str] = None  # kept: our name scheme yields to the adopted name
+
+
+class AdoptionSettings(_Settings):
+    """What ``latticectl adopt`` recorded, so every later run keeps the adopted resources."""
+
+    managed_by: str = Field(min_length=1, max_length=256)  # our ManagedBy tag value on them
+    resources: List[AdoptedResourceSettings] = Field(default_factory=list)
+
+
+GATEWAY_API_VERSION = "v1.5.0"  # the release the sources' models follow (sources/gateway_api.py)
+GATEWAY_CLASS_NAME = "amazon-vpc-lattice"
+
+
+class InstallSettings(_Settings):
+    """Kubernetes objects the stack installs in each of its clusters, through pulumi-kubernetes
+    (off by default): the GatewayClass object, and the Gateway API CRDs of one pinned release."""
+
+    gateway_class: bool = False  # create the GatewayClass object `gatewayClassName`
+    gateway_class_name: str = Field(GATEWAY_CLASS_NAME, min_length=1, max_length=253,
+                                    pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    gateway_api_crds: bool = False  # apply the release's <channel>-install.yaml
+    gateway_api_version: str = Field(GATEWAY_API_VERSION, pattern=r"^v\d+\.\d+\.\d+(-rc\.\d+)?$")
+    gateway_api_channel: Literal["standard", "experimental"] = "standard"
+
+
 class ClusterSettings(_Settings):
     """One cluster of the stack: where its objects come from and the VPC its pods live in."""
 
@@ -62,8 +95,62 @@ class ClusterSettings(_Settings):
 
 def _check_vpc(value: str) -> str:
     if not _VPC_ID.fullmatch(value):
-        raise ValueError(f"{value!r} is not a VPC ID (vpc- followed by 8 or 17 characters [0-9a-z])")
+        raise ValueError(f"{_shown(value) or 'the value: '}not a VPC ID: write vpc- followed by 8 or 17 lower-case "
+                         "letters and digits")
     return value
+
+
+_DURATION_TEXT = r"^(\d+(\.\d+)?(s|m|h|d))+$"
+
+
+class RewriteSettings(_Settings):
+    """What changes when a release moves into this stack (``promote/rewrite.py``): each map
+    goes from the value in the stack the release comes from to this stack's value."""
+
+    clusters: Dict[str, str] = Field(default_factory=dict)
+    vpcs: Dict[str, str] = Field(default_factory=dict)
+    service_networks: Dict[str, str] = Field(default_factory=dict)
+    # Domain suffixes: ``dev.example.com: staging.example.com`` rewrites every hostname under it.
+    domains: Dict[str, str] = Field(default_factory=dict)
+    certificates: Dict[str, str] = Field(default_factory=dict)
+
+
+class GateSettings(_Settings):
+    """What a release must have shown in the stack it comes from before it moves into this one."""
+
+    soak_time: str = Field("0s", pattern=_DURATION_TEXT)  # e.g. 30m, 1h, 2d
+    require_verification: bool = True
+    allow_drift: bool = False  # waive the drift gate for every promotion into this stack
+
+
+class HoldSettings(_Settings):
+    """Put by a rollback: no promotion replaces the held release until the hold is lifted."""
+
+    digest: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    reason: str = ""
+
+
+class PromotionSettings(_Settings):
+    # The stack whose releases move into this one (``latticectl promote FROM THIS``).
+    from_stack: Optional[str] = Field(None, alias="from")
+    # Where releases and history live: a directory (relative to the project) or s3://bucket/prefix.
+    store: str = "releases"
+    gates: GateSettings = Field(default_factory=GateSettings)
+    rewrite: RewriteSettings = Field(default_factory=RewriteSettings)
+    frozen: bool = False
+    hold: Optional[HoldSettings] = None
+    # Pulumi resource types (or URN fragments) a promotion may not replace or delete without
+    # --allow-replace; empty means the stack's service networks when ``protect`` is set.
+    protected_resources: List[str] = Field(default_factory=list)
+    # Run after an apply from a machine inside the VPC; LATTICE_SERVICE_DNS names the service.
+    probe_command: Optional[str] = None
+
+
+class ReleasePin(_Settings):
+    """The release this stack's input is (written by ``latticectl promote``), instead of manifests."""
+
+    digest: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    from_stack: Optional[str] = Field(None, alias="from")
 
 
 class StackSettings(_Settings):
@@ -88,6 +175,12 @@ class StackSettings(_Settings):
     suspend: bool = False
     # `latticectl destroy` of this stack wants its name typed (or --confirm-stack NAME).
     protect: bool = False
+    install: InstallSettings = Field(default_factory=InstallSettings)
+    # Promotion between stacks (promote/); ``release`` pins the promoted input.
+    promotion: PromotionSettings = Field(default_factory=PromotionSettings)
+    release: Optional[ReleasePin] = None
+    # Resources taken over from the AWS controller (`latticectl adopt`, docs/adopt.md).
+    adoption: Optional[AdoptionSettings] = None
 
     @field_validator("vpc_id")
     @classmethod
@@ -118,11 +211,50 @@ def settings_from_config(values: Mapping[str, Any]) -> StackSettings:
     try:
         return StackSettings.model_validate(dict(values))
     except ValidationError as error:
-        details = []
-        for item in error.errors():
-            key = ".".join(str(part) for part in item["loc"])
-            details.append(f"{CONFIG_NAMESPACE}:{key}: {item['msg'].removeprefix('Value error, ')}")
-        raise SettingsError("invalid stack settings: " + "; ".join(details)) from error
+        details = [f"{CONFIG_NAMESPACE}:{_key(item['loc'])}: {_problem(item)}" for item in error.errors()]
+        raise SettingsError("invalid stack settings: " + "; ".join(details)) from None
+
+
+# What a value of each pattern looks like, said in words (a regular expression is not a fix).
+_PATTERN_WORDS = {
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": "lower-case letters, digits and '-', starting and ending with a letter or digit",
+    r"^\d{12}$": "an AWS account ID: 12 digits",
+    _DURATION_TEXT: "a duration such as 30m, 1h or 2d",
+    r"^sha256:[0-9a-f]{64}$": "sha256: followed by 64 lower-case hex digits",
+    r"^aws:vpclattice/": "a Pulumi type token of VPC Lattice, aws:vpclattice/…",
+}
+_SHOWN_VALUE_CHARS = 40
+
+
+def _key(loc: Any) -> str:
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
+
+
+def _problem(item: Mapping[str, Any]) -> str:
+    """One pydantic error in words: what is wrong and what a valid value looks like; the value
+    itself only when it is a short scalar."""
+    kind, context = item["type"], item.get("ctx") or {}
+    if kind == "missing":
+        return "required; set it"
+    if kind == "extra_forbidden":
+        return "not a setting lattice-gateway knows; check its spelling (docs/architecture.md, Stack settings)"
+    if kind == "string_pattern_mismatch":
+        words = _PATTERN_WORDS.get(str(context.get("pattern")), "the form this setting takes (docs/architecture.md)")
+        shown = _shown(item.get("input")).removesuffix(": ")
+        return f"{shown + ' is' if shown else 'is'} not valid: write {words}"
+    shown = "" if kind == "value_error" else _shown(item.get("input"))  # a validator's message names it already
+    return shown + str(item["msg"]).removeprefix("Value error, ")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        return f"{value!r}: "
+    if isinstance(value, str) and len(value) <= _SHOWN_VALUE_CHARS and value.isprintable():
+        return f"{value!r}: "
+    return ""
 
 
 def read_stack_file(path: Path, namespace: str = CONFIG_NAMESPACE) -> Dict[str, Any]:
@@ -130,18 +262,31 @@ def read_stack_file(path: Path, namespace: str = CONFIG_NAMESPACE) -> Dict[str, 
     keyed without the namespace."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise SettingsError(f"{path}: cannot read stack settings: {error}") from error
-    config = document.get("config") or {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: cannot read stack settings: {getattr(error, 'strerror', None) or error}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "not YAML"
+        raise SettingsError(f"{path}: malformed stack settings: {problem}{where}; fix the YAML") from None
+    config = document.get("config") if isinstance(document, dict) else document
+    if not isinstance(config or {}, dict):
+        raise SettingsError(f"{path}: config is not a mapping of keys to values; write it as "
+                            f"config: {{{namespace}:KEY: VALUE}}")
+    config = config or {}
     prefix = namespace + ":"
     return {key[len(prefix):]: value for key, value in config.items() if isinstance(key, str) and key.startswith(prefix)}
 
 
-def merged(base: StackSettings, **overrides: Any) -> StackSettings:
+def merged(base: StackSettings, *, names: Optional[Mapping[str, str]] = None, **overrides: Any) -> StackSettings:
+    """``base`` with ``overrides``; ``names`` says how a message names each override (``--vpc-id``)."""
     values: Dict[str, Any] = base.model_dump(by_alias=False)
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return StackSettings.model_validate(values)
     except ValidationError as error:
-        raise SettingsError(str(error)) from error
+        named = names or {}
+        details = [f"{named.get(str(item['loc'][0]), _key(item['loc'])) if item['loc'] else 'settings'}: {_problem(item)}"
+                   for item in error.errors()]
+        raise SettingsError("; ".join(details)) from None
 
