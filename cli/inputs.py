@@ -58,11 +58,14 @@ OPTION_NAMES = {"vpc_id": "--vpc-id", "cluster_name": "--cluster-name"}
 
 def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings: StackSettings,
                 project_dir: Optional[Path] = None, *, excludes: Sequence[str] = (),
-                progress: Optional[Progress] = None) -> Inputs:
+                progress: Optional[Progress] = None, stack: Optional[str] = None) -> Inputs:
     """Each cluster's objects: from PATH... or --context for a one-cluster stack, else from
-    every cluster's own ``sources`` or ``context`` in the stack settings.  Sources in the
+    every cluster's own ``sources`` or ``context`` in the stack settings, or for a stack
+    pinned to a promoted release, that release (what its ``up`` applies).  Sources in the
     settings are relative to ``project_dir`` (as under ``pulumi up``); PATHs to the
     working directory."""
+    if not paths and not context and stack and settings.release is not None and project_dir is not None:
+        return _pinned_release(project_dir, stack)
     clusters = settings.cluster_list()
     if paths and context:
         raise InputError("give either PATH... or --context, not both")
@@ -93,6 +96,22 @@ def load_inputs(paths: Optional[Sequence[str]], context: Optional[str], settings
         notes.extend(read.notes)
         lines.update(read.lines())
     return Inputs(objects, not failures, notes, lines, failures)
+
+
+def _pinned_release(project_dir: Path, stack: str) -> Inputs:
+    from lattice_program.promote.errors import PromotionError
+    from lattice_program.promote.recorder import read_inputs
+    from lattice_program.promote.release import ReleaseError
+    from lattice_program.promote.stacks import load_stack
+    from lattice_program.promote.store import StoreError
+
+    try:
+        objects = read_inputs(project_dir, load_stack(project_dir, stack))
+    except (PromotionError, ReleaseError, StoreError, SourceError) as error:
+        raise InputError(f"stack {stack}: its pinned release cannot be read: {error}") from None
+    note = Problem(None, "lattice-gateway:release", f"stack {stack} is pinned to a promoted release: planning "
+                   "that release, not the manifests", "warning", str(project_dir))
+    return Inputs(objects, True, [note], {}, [])
 
 
 def _read_cluster(context: str, cluster_name: str):

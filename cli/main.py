@@ -130,7 +130,8 @@ def _plan_document(paths, stack, vpc_id, cluster_name, context, project_dir: Pat
 
     try:
         settings = load_settings(project_dir, stack, vpc_id=vpc_id, cluster_name=cluster_name)
-        inputs = load_inputs(paths, context, settings, project_dir, excludes=excludes, progress=progress_on_stderr())
+        inputs = load_inputs(paths, context, settings, project_dir, excludes=excludes, progress=progress_on_stderr(),
+                             stack=stack)
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     result = make_plan(inputs.objects, settings)
@@ -150,6 +151,7 @@ def graph(
     context: ContextOption = None,
     graph_format: Annotated[Optional[GraphFormat], typer.Option("--format", "-f", help="mermaid or dot text, svg (needs Graphviz's dot), one self-contained html page, or the graph as json. Default: from --output's suffix, else mermaid.")] = None,
     output_file: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the graph to this file instead of standard output.", dir_okay=False)] = None,
+    exclude: ExcludeOption = None,
     project_dir: ProjectDir = _default_project_dir(),
 ) -> None:
     """Draw the plan: Kubernetes objects to VPC Lattice resources, weights on the edges, refused objects with their reason. Offline."""
@@ -157,7 +159,11 @@ def graph(
 
     from .graph import format_for, render
 
-    document, _, _ = _plan_document(paths, stack, vpc_id, cluster_name, context, project_dir)
+    document, _, inputs = _plan_document(paths, stack, vpc_id, cluster_name, context, project_dir,
+                                         excludes=exclude or ())
+    if inputs.failures:  # a picture of a partial read would show objects as gone
+        _fail(f"the cluster read is incomplete ({len(inputs.failures)} kind(s) not listed: "
+              f"{'; '.join(inputs.failures[:3])}); fix the access and draw again", EXIT_FAILED)
     chosen = format_for(graph_format, output_file)
     try:
         text = render(document, chosen)

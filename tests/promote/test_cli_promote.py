@@ -3,6 +3,7 @@ promote, history, diff, freeze, approve, with the engine double and the emulator
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -161,3 +162,19 @@ def test_up_of_a_promoted_stack_runs_the_program_on_its_pinned_release(world, cl
     # What it applied is the pinned release itself, already current there: no second history row.
     assert f"release {release.digest} recorded for stack staging" in result.output
     assert len(cli("history", "staging").stdout.strip().splitlines()) == 1
+
+
+def test_plan_of_a_promoted_stack_shows_its_pinned_release_not_the_manifests(world, cli):
+    """`latticectl plan --stack staging` shows what its `up` applies: the release promoted
+    into it, rewritten for staging, even after dev's manifests moved on."""
+    from tests.promote.doubles import set_hostname
+
+    world.verified_dev()
+    world.serving("staging")
+    cli("promote", "dev", "staging", "--yes")
+    set_hostname(world.root, "shop.next.example.com")  # the manifests move on; the pin does not
+    document = json.loads(cli("plan", "--stack", "staging", "--output", "json").stdout)
+    domains = [r["inputs"].get("customDomainName") for r in document["resources"]
+               if r["type"] == "aws:vpclattice/service:Service"]
+    assert domains == ["shop.staging.example.com"]
+    assert any("pinned to a promoted release" in p["message"] for p in document["problems"])
