@@ -6,7 +6,8 @@ after it, a carriage return overwrites a line, a bidirectional override (U+202E)
 text in another order than it is.  So every control character (C0, DEL, C1),
 bidirectional control and invisible format character is printed as its escape
 (``\\x1b``, ``\\u202e``), newlines and tabs included where a value could fake a line.
-JSON output needs nothing more: ``json.dumps`` escapes them all already.
+JSON output needs nothing more: ``json.dumps`` escapes them all already.  The escaping
+itself is ``vocabulary/text.py`` (the daemon's text logs use it too).
 """
 
 from __future__ import annotations
@@ -14,41 +15,17 @@ from __future__ import annotations
 import re
 import sys
 import time
-import unicodedata
-from typing import Callable, Dict, Optional, TextIO
+from typing import Callable, Optional, TextIO
 
 import typer
 
-# Bidirectional embeddings, overrides and isolates, marks, and the invisible joiners.
-_FORMAT_CHARACTERS = (0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F),
-                      *range(0x2060, 0x2070), 0xFEFF)
-_CONTROLS = (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))
-_SURROGATES = range(0xD800, 0xE000)  # undecodable bytes carried through surrogateescape
+from lattice_program.vocabulary.text import printable
 
-
-_NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
-
-
-def _escape(code: int) -> str:
-    return _NAMED.get(code) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-
-
-_ESCAPES: Dict[int, str] = {code: _escape(code) for code in (*_CONTROLS, *_FORMAT_CHARACTERS, *_SURROGATES)}
-_ESCAPES_KEEPING_LINES = {code: text for code, text in _ESCAPES.items() if chr(code) not in "\n\t"}
 # The pulumi CLI's own colours: dropped (not escaped), since a name inside its output may
 # carry the same sequences.
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 PROGRESS_AFTER_SECONDS = 1.0
 PROGRESS_EVERY_SECONDS = 0.2
-
-
-def printable(text: object, *, keep_lines: bool = False) -> str:
-    """``text`` with every character a terminal would obey shown as its escape."""
-    value = str(text).translate(_ESCAPES_KEEPING_LINES if keep_lines else _ESCAPES)
-    # Other format characters (category Cf) are rare in real names and invisible everywhere.
-    if value.isascii():
-        return value
-    return "".join(_escape(ord(c)) if unicodedata.category(c) == "Cf" else c for c in value)
 
 
 def echo(message: object = "", *, err: bool = False) -> None:
