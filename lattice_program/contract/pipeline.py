@@ -8,13 +8,12 @@ the others go on.
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from components.specs import ForwardAction, LatticeModel, RouteSpec
 
+from lattice_program.sources.collector import collector_paused
 from lattice_program.contract.check import ContractViolation, check_request
 from lattice_program.contract.probes import API_PROBES
 from lattice_program.contract.requests import model_requests
@@ -52,7 +51,7 @@ def plan(inputs: Iterable[RawObject] | ClusterInputs, settings: StackSettings, *
     unknown = sorted(set(inputs) - {c.name for c in clusters})
     if unknown:
         raise ValueError(f"objects given for cluster(s) {unknown} that the stack settings do not name")
-    with _collector_paused():
+    with collector_paused():
         snapshots = {}
         problems: list = []
         for name, objects in inputs.items():
@@ -64,22 +63,6 @@ def plan(inputs: Iterable[RawObject] | ClusterInputs, settings: StackSettings, *
         book = translation.book
         model = enforce_contract(translation.model, book)
         return PlanResult(model, book.statuses(), tuple(problems) + tuple(book.problems))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Planning allocates millions of objects that all stay alive until it returns, and
-    CPython's cyclic collector walks every one of them on each full collection: that was
-    over half of the time of planning 10,000 routes (bench/plan_scale.py), finding no
-    garbage.
-    Whatever the plan does leave behind is collected once the collector resumes."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def enforce_contract(model: LatticeModel, book: StatusBook) -> LatticeModel:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from lattice_program.sources.collector import collector_paused
 from lattice_program.sources.yaml_documents import Document, YamlRefused, documents
 from lattice_program.vocabulary.status import Problem
 
@@ -80,6 +81,12 @@ def load_paths(paths: Sequence[str], *, stdin: IO[Any] | None = None) -> List[Ra
 
 def read_sources(paths: Sequence[str], *, excludes: Sequence[str] = (), stdin: IO[Any] | None = None,
                  progress: Optional[Progress] = None, skip_templates: bool = True) -> SourceRead:
+    with collector_paused():  # documents are trees: nothing cyclic to collect while they are built
+        return _read_sources(paths, excludes=excludes, stdin=stdin, progress=progress, skip_templates=skip_templates)
+
+
+def _read_sources(paths: Sequence[str], *, excludes: Sequence[str], stdin: IO[Any] | None,
+                  progress: Optional[Progress], skip_templates: bool) -> SourceRead:
     """Every Kubernetes object under ``paths``, and notes saying what was skipped on purpose.
     ``skip_templates``: a Helm template found in a directory is a note, not a refusal
     (for plans, which only show)."""

@@ -171,6 +171,9 @@ def _children(node: Node) -> Iterator[Node]:
 
 
 def _check_keys(node: MappingNode) -> None:
+    values = [key.value for key, _value in node.value if type(key) is ScalarNode]
+    if len(set(values)) == len(values):
+        return  # the common case, decided without building a record per key
     seen: Dict[Tuple[str, str], int] = {}
     for key, _value in node.value:
         if not isinstance(key, ScalarNode) or key.tag == MERGE_TAG:
