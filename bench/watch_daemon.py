@@ -68,7 +68,7 @@ class RecordingEngine:
     def up(self, observation: Observation, previous, *, refresh: bool = False) -> Mapping[str, Any]:
         self.ups += 1
         result = plan(dict(observation.objects), self.settings, previous_outputs=previous)
-        self.stack_outputs = applied_outputs(result.model, emulator=self.emulator, groups=self.groups)
+        self.stack_outputs = applied_outputs(result.model, self.settings, emulator=self.emulator, groups=self.groups)
         return self.stack_outputs
 
 

@@ -65,7 +65,7 @@ def run_objects(objects: Mapping[str, Sequence[RawObject]], settings: StackSetti
     program of the watch daemon, and the rest of :func:`run`."""
     result = plan(objects, settings, previous_outputs=previous)
     report(result)
-    return declare(_looked_up(result.model), digest=model_digest(result.model))
+    return declare(_looked_up(result.model), digest=model_digest(result.model, settings))
 
 
 def _looked_up(model: LatticeModel) -> LatticeModel:

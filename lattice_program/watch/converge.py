@@ -227,7 +227,7 @@ class Converger:
         except Exception as error:  # a bug of ours must not end the loop: say it, retry later
             log.exception("stack %s: planning failed", self.stack)
             return self._failed(error, desired=None)
-        desired = model_digest(result.model)
+        desired = model_digest(result.model, self.settings)
         applied = previous.get(outputs.MODEL_DIGEST)
         if self.status.state is State.STALLED and desired == self._stalled_on and not force:
             return Outcome.STALLED

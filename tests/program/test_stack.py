@@ -51,8 +51,9 @@ def test_run_declares_the_example_with_the_stack_settings(runtime):
     assert outputs["rulePriorities"]["HTTPRoute/shop/checkout/http-80"] == {
         "pinned-to-b.exact": 10, "pinned-to-b": 20, "split.exact": 30, "split": 40}
     # What a restarted watch daemon compares with the clusters' desired model.
-    desired = plan(load_paths([str(ROOT / "examples/checkout-ab")]), StackSettings(vpc_id="vpc-0a1b2c3d4e5f60789"))
-    assert outputs["modelDigest"] == model_digest(desired.model)
+    stack = StackSettings(vpc_id="vpc-0a1b2c3d4e5f60789")
+    desired = plan(load_paths([str(ROOT / "examples/checkout-ab")]), stack)
+    assert outputs["modelDigest"] == model_digest(desired.model, stack)
 
 
 def test_run_keeps_previous_priorities(runtime):

@@ -10,12 +10,14 @@ from typing import Any, Dict, MutableMapping, Optional
 
 from components.specs import LatticeModel
 from lattice_program.program.digest import model_digest
+from lattice_program.vocabulary.settings import StackSettings
 
 
-def applied_outputs(model: LatticeModel, *, emulator: Optional[Any] = None,
+def applied_outputs(model: LatticeModel, settings: StackSettings, *, emulator: Optional[Any] = None,
                     groups: Optional[MutableMapping[str, str]] = None) -> Dict[str, Any]:
-    """``groups`` (target group key -> ID) is kept across calls by the caller, so a group
-    is created once, as Pulumi keeps a resource across updates."""
+    """``settings``: the stack's, as the program digests them.  ``groups`` (target group
+    key -> ID) is kept across calls by the caller, so a group is created once, as Pulumi
+    keeps a resource across updates."""
     groups = groups if groups is not None else {}
     if emulator is not None:
         client = emulator.client()
@@ -26,4 +28,4 @@ def applied_outputs(model: LatticeModel, *, emulator: Optional[Any] = None,
                         name=group.name, type="IP",
                         config={"port": group.port, "protocol": group.protocol,
                                 "vpcIdentifier": group.vpc_identifier})["id"]
-    return {"modelDigest": model_digest(model), "targetGroups": dict(groups)}
+    return {"modelDigest": model_digest(model, settings), "targetGroups": dict(groups)}

@@ -66,7 +66,7 @@ class EngineDouble:
         self.up_started.set()
         self.release_up.wait(5)
         result = plan(dict(observation.objects), self.settings, previous_outputs=previous)
-        self.stack_outputs = {"modelDigest": model_digest(result.model)}
+        self.stack_outputs = {"modelDigest": model_digest(result.model, self.settings)}
         return self.stack_outputs
 
 
@@ -86,7 +86,7 @@ def test_a_changed_input_is_applied_once_and_then_nothing_runs():
 
 
 def test_a_restart_that_finds_its_digest_in_the_stack_outputs_runs_no_update():
-    desired = model_digest(plan(dict(objects().objects), settings()).model)
+    desired = model_digest(plan(dict(objects().objects), settings()).model, settings())
     engine = EngineDouble(applied=desired)
     assert converger(engine, objects).converge_once() is Outcome.UP_TO_DATE
     assert engine.calls == ["outputs"]

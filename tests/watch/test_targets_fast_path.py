@@ -38,7 +38,7 @@ class CreatingEngine(EngineDouble):
     def up(self, observation: Observation, previous: Mapping[str, Any], *, refresh: bool = False) -> Mapping[str, Any]:
         self.calls.append("up")
         result = plan(dict(observation.objects), self.settings, previous_outputs=previous)
-        self.stack_outputs = applied_outputs(result.model, emulator=self.emulator, groups=self.groups)
+        self.stack_outputs = applied_outputs(result.model, self.settings, emulator=self.emulator, groups=self.groups)
         return self.stack_outputs
 
 
