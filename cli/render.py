@@ -26,6 +26,7 @@ from lattice_program.vocabulary.status import Problem
 from .terminal import printable
 
 RULE_TYPE = "aws:vpclattice/listenerRule:ListenerRule"
+ATTACHMENT_TYPE = "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment"
 # Warnings saying the same thing about more objects than this are one line with a count.
 GROUP_WARNINGS_OVER = 3
 OBJECTS_NAMED_IN_A_GROUP = 3
@@ -90,16 +91,23 @@ def _add_component(parent: Tree, component: Mapping[str, Any], children, targets
     node = parent.add(f"[bold cyan]{_safe(component['name'])}[/bold cyan]")
     members = children.get(component["urn"], ())
     rules_by_listener: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)
+    attached: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)  # target group URN -> its declared targets
     for member in members:
         if member["type"] == RULE_TYPE:
             rules_by_listener[str(member["inputs"].get("listenerIdentifier", "")).removeprefix("ref:")].append(member)
+        elif member["type"] == ATTACHMENT_TYPE:
+            attached[str(member["inputs"].get("targetGroupIdentifier", "")).removeprefix("ref:")].append(member)
     for member in members:
         if member["type"].startswith("lattice:index:"):
             _add_component(node, member, children, targets, physical)
-        elif member["type"] != RULE_TYPE:
+        elif member["type"] not in (RULE_TYPE, ATTACHMENT_TYPE):
             child = node.add(_label(member, physical))
             for target in targets.get(member["name"], ()):
                 child.add(f"[dim]target {_safe(target['id'])}:{_safe(target['port'])}[/dim]")
+            for attachment in attached.get(member["urn"], ()):
+                target = attachment["inputs"].get("target") or {}
+                port = f":{target['port']}" if target.get("port") else ""
+                child.add(f"[dim]target {_safe(target.get('id'))}{_safe(port)} (declared)[/dim]")
             listener_rules = sorted(rules_by_listener.get(member["urn"], ()), key=lambda r: r["inputs"].get("priority", 0))
             halves = element_wise_halves(listener_rules)
             for rule in listener_rules:
@@ -143,8 +151,18 @@ def _label(resource: Mapping[str, Any], physical: Mapping[str, str]) -> str:
         detail = f" {inputs.get('protocol')}:{inputs.get('port')}, default {_action(inputs.get('defaultAction') or {}, physical)}"
     elif short == "TargetGroup":
         config = inputs.get("config") or {}
+        kind = inputs.get("type") or "IP"
         version = f"/{config['protocolVersion']}" if config.get("protocolVersion") else ""
-        detail = f" {config.get('protocol')}{version} port {config.get('port')} in {config.get('vpcIdentifier')}"
+        parts = [] if kind == "IP" else [kind]
+        if config.get("protocol"):
+            parts.append(f"{config['protocol']}{version}")
+        if config.get("port"):
+            parts.append(f"port {config['port']}")
+        if config.get("vpcIdentifier"):
+            parts.append(f"in {config['vpcIdentifier']}")
+        if config.get("lambdaEventStructureVersion"):
+            parts.append(f"event structure {config['lambdaEventStructureVersion']}")
+        detail = " " + " ".join(parts) if parts else ""
     elif short == "Service" and inputs.get("customDomainName"):
         detail = f" domain {inputs['customDomainName']}"
     elif short == "VpcAssociation":

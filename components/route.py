@@ -4,7 +4,8 @@ Under the service: its associations with the service networks of the route's Gat
 its target groups, its listeners and their rules, its auth policy and its access-log
 subscriptions.  One class serves every route kind;
 the kind only picks the type token (``lattice:index:<kind>``), so each kind keeps its own
-stable URNs.  Target membership is not declared here: pod IPs are synced directly.
+stable URNs.  Pod targets are not declared here (pod IPs are synced directly); targets that
+are infrastructure (a LatticeBackend's Lambda, instances, ALB, fixed IPs) are attachments.
 
 The spec refers to target groups and gateways by key; this component resolves those keys
 to IDs (``service_network_ids`` maps a gateway key to its service network identifier).
@@ -41,10 +42,11 @@ from pulumi_aws.vpclattice import (
     Service,
     ServiceNetworkServiceAssociation,
     TargetGroup,
+    TargetGroupAttachment,
 )
 
 from components import _names
-from components.target_group import declare_target_group
+from components.target_group import declare_attachments, declare_target_group
 from components.gateway import check_access_log_keys, declare_access_logs
 from components.specs import (
     DnsEndpointSpec,
@@ -85,14 +87,15 @@ class Route(pulumi.ComponentResource):
     policy and access-log subscriptions.
 
     Children by spec key: ``associations`` by gateway key, ``target_groups`` by target
-    group key, ``listeners`` by listener key, ``rules`` by listener key then rule key,
-    ``access_logs`` by access-log key; ``auth_policy`` is ``None`` without a policy.
+    group key, ``target_attachments`` by target group key then target, ``listeners`` by
+    listener key, ``rules`` by listener key then rule key, ``access_logs`` by access-log key; ``auth_policy`` is ``None`` without a policy.
     ``dns_name`` is the service's first DNS name (``None`` until Lattice assigns one).
     """
 
     service: Service
     associations: Dict[str, ServiceNetworkServiceAssociation]
     target_groups: Dict[str, TargetGroup]
+    target_attachments: Dict[str, Dict[str, TargetGroupAttachment]]
     listeners: Dict[str, Listener]
     rules: Dict[str, Dict[str, ListenerRule]]
     auth_policy: Optional[AuthPolicy]
@@ -129,6 +132,8 @@ class Route(pulumi.ComponentResource):
             for association in spec.associations
         }
         self.target_groups = {group.key: declare_target_group(group, child) for group in spec.target_groups}
+        self.target_attachments = {group.key: declare_attachments(group, self.target_groups[group.key], child)
+                                   for group in spec.target_groups if group.declared_targets is not None}
         self._target_group_ids: Dict[str, pulumi.Input[str]] = {
             **args.external_target_group_ids, **{key: group.id for key, group in self.target_groups.items()}}
         # Lattice allows one listener per port: replacing one (its name is immutable)

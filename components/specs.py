@@ -99,22 +99,60 @@ class HealthCheckSpec:
 
 
 @dataclass(frozen=True)
+class DeclaredTarget:
+    """A target that is infrastructure, declared as a Pulumi TargetGroupAttachment: a
+    Lambda function ARN (no port), an EC2 instance ID, an ALB ARN or a fixed IP address."""
+
+    id: str
+    port: Optional[int] = None
+
+
+TargetGroupType = Literal["IP", "LAMBDA", "INSTANCE", "ALB"]
+# What TargetGroupConfig takes per type (botocore vpc-lattice TargetGroupConfig member
+# docs: port, protocol, protocolVersion and vpcIdentifier "not supported if the target
+# group type is LAMBDA"; healthCheck not for LAMBDA or ALB; ipAddressType "supported only
+# if the target group type is IP"; lambdaEventStructureVersion only for LAMBDA).
+CONFIG_FIELDS_BY_TYPE: Mapping[str, frozenset] = {
+    "IP": frozenset({"port", "protocol", "protocol_version", "vpc_identifier", "ip_address_type", "health_check"}),
+    "INSTANCE": frozenset({"port", "protocol", "protocol_version", "vpc_identifier", "health_check"}),
+    "ALB": frozenset({"port", "protocol", "protocol_version", "vpc_identifier"}),
+    "LAMBDA": frozenset({"lambda_event_structure_version"}),
+}
+
+
+@dataclass(frozen=True)
 class TargetGroupSpec:
-    """CreateTargetGroup of type IP in one cluster VPC.
+    """CreateTargetGroup of any type.
 
     ``port`` is the group's nominal port; traffic goes to each target's own port.
+    ``declared_targets`` is None for groups whose members are synced directly (a
+    Service's pods, the daemon's fast path); otherwise the members, as Pulumi resources.
+    Settings a type does not take (``CONFIG_FIELDS_BY_TYPE``) are None.
     """
 
     key: str
     name: str
-    port: int
-    protocol: Literal["HTTP", "HTTPS", "TCP"]
+    port: Optional[int]
+    protocol: Optional[Literal["HTTP", "HTTPS", "TCP"]]
     protocol_version: Optional[Literal["HTTP1", "HTTP2", "GRPC"]]
-    vpc_identifier: str
-    ip_address_type: Literal["IPV4", "IPV6"] = "IPV4"
-    type: Literal["IP"] = "IP"
+    vpc_identifier: Optional[str]
+    ip_address_type: Optional[Literal["IPV4", "IPV6"]] = "IPV4"
+    type: TargetGroupType = "IP"
     health_check: Optional[HealthCheckSpec] = None
     tags: Tags = field(default_factory=dict)
+    lambda_event_structure_version: Optional[Literal["V1", "V2"]] = None
+    declared_targets: Optional[Tuple[DeclaredTarget, ...]] = None
+
+    def __post_init__(self) -> None:
+        allowed = CONFIG_FIELDS_BY_TYPE.get(self.type)
+        if allowed is None:
+            raise ValueError(f"target group {self.key!r}: type {self.type!r} is not one of {sorted(CONFIG_FIELDS_BY_TYPE)}")
+        given = {name for name in ("port", "protocol", "protocol_version", "vpc_identifier", "ip_address_type",
+                                   "health_check", "lambda_event_structure_version") if getattr(self, name) is not None}
+        extra = sorted(given - allowed)
+        if extra:
+            raise ValueError(f"target group {self.key!r} of type {self.type}: {extra} are not settings of that type "
+                             f"(it takes {sorted(allowed)}); leave them None")
 
 
 @dataclass(frozen=True)

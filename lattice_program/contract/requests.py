@@ -90,7 +90,20 @@ def route_requests(route: RouteSpec, networks: Mapping[str, str],
                  "action": action_request(rule.action)},
                 rule.tags)
     for target_group in route.target_groups:
-        yield from _register_requests(route.key, targets_by_group.get(target_group.key, ()))
+        if target_group.declared_targets is not None:
+            yield from declared_target_requests(route.key, target_group)
+        else:
+            yield from _register_requests(route.key, targets_by_group.get(target_group.key, ()))
+
+
+def declared_target_requests(owner: str, target_group: TargetGroupSpec) -> Iterator[Request]:
+    """The RegisterTargets the group's TargetGroupAttachments make (one target each); a
+    Lambda target has no port (botocore Target: ``port`` optional, ``id`` the function ARN)."""
+    for target in target_group.declared_targets or ():
+        member: Dict[str, Any] = {"id": target.id}
+        if target.port is not None:
+            member["port"] = target.port
+        yield owner, "RegisterTargets", {"targetGroupIdentifier": PLACEHOLDER_TARGET_GROUP_ID, "targets": [member]}
 
 
 def _register_requests(owner: str, targets: Sequence[Target]) -> Iterator[Request]:
@@ -111,11 +124,16 @@ def _policy_requests(owner: str, resource_id: str, auth_policy: Optional[str],
 
 
 def target_group_request(target_group: TargetGroupSpec) -> Dict[str, Any]:
-    config: Dict[str, Any] = {"port": target_group.port, "protocol": target_group.protocol,
-                              "ipAddressType": target_group.ip_address_type,
-                              "vpcIdentifier": target_group.vpc_identifier}
-    if target_group.protocol_version:
-        config["protocolVersion"] = target_group.protocol_version
+    """CreateTargetGroup with the config its type takes: a setting the type does not take
+    is None on the spec (``specs.CONFIG_FIELDS_BY_TYPE``), so it is never sent."""
+    config: Dict[str, Any] = {}
+    for key, value in (("port", target_group.port), ("protocol", target_group.protocol),
+                       ("ipAddressType", target_group.ip_address_type),
+                       ("vpcIdentifier", target_group.vpc_identifier),
+                       ("protocolVersion", target_group.protocol_version),
+                       ("lambdaEventStructureVersion", target_group.lambda_event_structure_version)):
+        if value is not None:
+            config[key] = value
     check = target_group.health_check
     if check is not None:
         health: Dict[str, Any] = {"enabled": check.enabled}

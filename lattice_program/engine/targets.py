@@ -362,11 +362,15 @@ def desired_by_group_id(model: LatticeModel, outputs: Mapping[str, Any], *,
 
     Groups not created yet are returned separately.  When the read was incomplete every
     group's desired set is unknown (None), so the sync registers nothing and removes nothing.
+    Groups whose targets are declared (TargetGroupAttachments: Lambda, EC2, ALB, fixed
+    IPs) are Pulumi's and never synced, even if the model lists members for them.
     """
     ids = outputs.get(TARGET_GROUPS) or {}
+    declared = {group.key for route in model.routes() for group in route.target_groups
+                if group.declared_targets is not None}
     desired: Dict[str, Optional[Sequence[Target]]] = {}
     missing: List[str] = []
-    for key in sorted(model.targets):
+    for key in sorted(set(model.targets) - declared):
         group_id = ids.get(key)
         if not group_id:
             missing.append(key)

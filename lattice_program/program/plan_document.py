@@ -24,6 +24,7 @@ SHORT_TYPES = {
     "aws:vpclattice/listener:Listener": "Listener",
     "aws:vpclattice/listenerRule:ListenerRule": "Rule",
     "aws:vpclattice/targetGroup:TargetGroup": "TargetGroup",
+    "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment": "TargetGroupAttachment",
     "aws:vpclattice/authPolicy:AuthPolicy": "AuthPolicy",
     "aws:vpclattice/accessLogSubscription:AccessLogSubscription": "AccessLogSubscription",
     "kubernetes:externaldns.k8s.io/v1alpha1:DNSEndpoint": "DNSEndpoint",

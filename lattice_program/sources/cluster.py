@@ -30,6 +30,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from lattice_program.sources import lattice_crds
 from lattice_program.sources.files import RawObject
 
 DEFAULT_PAGE_SIZE = 500
@@ -108,8 +109,13 @@ AWS_KINDS: Tuple[ClusterKind, ...] = tuple(
                          ("ServiceExport", "serviceexports"), ("ServiceImport", "serviceimports"))
 )
 
+# Our own backend kind (sources/lattice_crds.py); optional: its CRD is installed only where it is used.
+LATTICE_BACKEND = ClusterKind(lattice_crds.KIND, lattice_crds.GROUP, tuple(sorted(lattice_crds.VERSIONS)),
+                              lattice_crds.PLURAL, required=False)
+
 KINDS: Tuple[ClusterKind, ...] = (GATEWAY_CLASS, GATEWAY, HTTP_ROUTE, GRPC_ROUTE, TLS_ROUTE, TCP_ROUTE, UDP_ROUTE,
-                                  REFERENCE_GRANT, BACKEND_TLS_POLICY, SERVICE, NAMESPACE, ENDPOINT_SLICE) + AWS_KINDS
+                                  REFERENCE_GRANT, BACKEND_TLS_POLICY, SERVICE, NAMESPACE, ENDPOINT_SLICE) + AWS_KINDS + (
+                                  LATTICE_BACKEND,)
 
 
 @dataclass(frozen=True)

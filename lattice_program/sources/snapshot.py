@@ -5,8 +5,8 @@ the field at fault; it never stops the others.  Kinds we do not read are reporte
 warnings and skipped, so a directory of mixed manifests (Deployments, ConfigMaps …)
 plans without complaint about what it does not concern.
 
-Two registries of kinds are read: the Gateway API and core subset (``gateway_api``) and
-the AWS controller's policies (``aws_crds``), which are indexed by kind in
+Three registries of kinds are read: the Gateway API and core subset (``gateway_api``),
+our own backend kind (``lattice_crds``) and the AWS controller's policies (``aws_crds``), which are indexed by kind in
 ``Snapshot.policies`` for ``policies.PolicyIndex`` to resolve.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from pydantic import ValidationError
 
-from lattice_program.sources import aws_crds
+from lattice_program.sources import aws_crds, lattice_crds
 from lattice_program.sources import gateway_api as k8s
 from lattice_program.sources.files import RawObject
 from lattice_program.vocabulary.status import ObjectRef, Problem
@@ -47,6 +47,7 @@ class Snapshot:
     service_exports: Dict[NamespacedName, aws_crds.ServiceExport] = field(default_factory=dict)
     service_networks: Dict[str, aws_crds.ServiceNetwork] = field(default_factory=dict)
     service_imports: Dict[NamespacedName, aws_crds.ServiceImport] = field(default_factory=dict)
+    lattice_backends: Dict[NamespacedName, lattice_crds.LatticeBackend] = field(default_factory=dict)
     origins: Dict[ObjectRef, str] = field(default_factory=dict)
     # Targets per (namespace, Service, port name, port, address type), filled by backends.
     targets_cache: Dict[Tuple[Any, ...], Tuple[Any, ...]] = field(default_factory=dict, repr=False)
@@ -113,11 +114,13 @@ def _parse_one(raw: RawObject, default_namespace: str, cluster: str, problems: L
         return None
 
 
-_MODELS = {**k8s.MODELS, **aws_crds.MODELS}
-_CLUSTER_SCOPED = k8s.CLUSTER_SCOPED | aws_crds.CLUSTER_SCOPED
+_MODELS = {**k8s.MODELS, **aws_crds.MODELS, **lattice_crds.MODELS}
+_CLUSTER_SCOPED = k8s.CLUSTER_SCOPED | aws_crds.CLUSTER_SCOPED | lattice_crds.CLUSTER_SCOPED
 
 
 def _served_versions(group: str, kind: str) -> frozenset[str]:
+    if (group, kind) in lattice_crds.MODELS:
+        return lattice_crds.served_versions(group, kind)
     return aws_crds.served_versions(group, kind) if (group, kind) in aws_crds.MODELS else k8s.served_versions(group, kind)
 
 
@@ -145,6 +148,11 @@ _PATTERN_WORDS = {
     k8s.PROTOCOL: "a protocol name such as HTTP, or a domain-prefixed one such as example.com/proto",
     aws_crds.DESTINATION_ARN: "an ARN (arn:partition:service:region:account:resource)",
     aws_crds.SECURITY_GROUP_ID: "a security group ID such as sg-0123456789abcdef0",
+    lattice_crds.LAMBDA_FUNCTION_ARN: "a Lambda function ARN such as arn:aws:lambda:eu-west-1:123456789012:function:checkout",
+    lattice_crds.LAMBDA_FUNCTION_NAME: "a Lambda function name: 1 to 64 letters, digits, '-' and '_'",
+    lattice_crds.INSTANCE_ID: "an EC2 instance ID such as i-0123456789abcdef0",
+    lattice_crds.ALB_ARN: "an Application Load Balancer ARN (…:loadbalancer/app/NAME/ID)",
+    lattice_crds.VPC_ID: "a VPC ID such as vpc-0123456789abcdef0",
 }
 # Values are shown only when they are short scalars, and never from these fields.
 _SHOWN_UP_TO = 64
@@ -215,6 +223,8 @@ def _index(snapshot: Snapshot, obj: Any, origin: str, cluster: str, problems: Li
         snapshot.service_exports[key] = obj
     elif isinstance(obj, aws_crds.ServiceImport):
         snapshot.service_imports[key] = obj
+    elif isinstance(obj, lattice_crds.LatticeBackend):
+        snapshot.lattice_backends[key] = obj
     elif isinstance(obj, k8s.ReferenceGrant):
         snapshot.reference_grants[meta.namespace or ""].append(obj)
     elif isinstance(obj, k8s.EndpointSlice):

@@ -5,6 +5,7 @@ the cluster's VPC.  Cross-namespace references need a ReferenceGrant in the Serv
 namespace (the AWS controller has none and lets any route reach any namespace).  An
 unresolved reference is dropped from the rule and reported with the spec's
 ``ResolvedRefs`` reason: ``BackendNotFound``, ``RefNotPermitted`` or ``InvalidKind``.
+Backends that are not pods (our LatticeBackend kind) are ``lattice_backends``'s.
 
 Targets come from the Service's EndpointSlices: each endpoint address with the
 EndpointSlice port that backs the referenced Service port (by name when the Service port
@@ -71,7 +72,8 @@ def resolve(ref: k8s.BackendRef, field: str, ctx: BackendContext, snapshot: Snap
         return Unresolved("UnsupportedValue", f"{field}.filters", "VPC Lattice has no per-backend filters; remove them", True)
     if ref.group != "" or ref.kind != "Service":
         return Unresolved("InvalidKind", field, f"backend kind {ref.group or 'core'}/{ref.kind} is not supported; "
-                                                "refer to a Service")
+                                                "refer to a Service, or to a LatticeBackend (group "
+                                                "lattice-gateway.io) for Lambda, EC2, ALB or fixed-IP targets")
     namespace = ref.namespace or ctx.route_namespace
     if namespace != ctx.route_namespace and not granted(snapshot, ctx, namespace, "", "Service", ref.name):
         return Unresolved("RefNotPermitted", field, f"Service {namespace}/{ref.name} is in another namespace and no "

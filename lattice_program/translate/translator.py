@@ -45,6 +45,7 @@ from lattice_program.translate.attachment import (HTTPS, Attachment, RouteIdenti
 from lattice_program.translate.backends import (BackendContext, Resolved, Unresolved, granted, merge_duplicates, resolve,
                                                 unresolved_share)
 from lattice_program.translate.gateways import GatewayTranslation, GatewayDraft
+from lattice_program.translate.lattice_backends import is_lattice_backend, resolve_lattice_backend
 from lattice_program.translate.multicluster import IMPORT_GROUPS, ExportedGroup, export_groups, resolve_import
 from lattice_program.vocabulary.outputs import Previous
 from lattice_program.translate.policies import PolicyContract, PolicyIndex
@@ -357,7 +358,8 @@ class _Translator(GatewayTranslation):
             for (resolved, _), weight in zip(live, converted.weights):
                 if resolved.owned:
                     target_groups[resolved.key] = resolved.target_group
-                    targets[resolved.key] = resolved.targets
+                    if resolved.target_group.declared_targets is None:  # declared ones are Pulumi's, never synced
+                        targets[resolved.key] = resolved.targets
                 if resolved.external_arn:
                     self.external_groups[resolved.key] = resolved.external_arn
                 forward.append(WeightedTargetGroup(resolved.key, weight))
@@ -378,7 +380,10 @@ class _Translator(GatewayTranslation):
                                   "VPC Lattice has no per-backend filters; remove them", True)
             return resolve_import(field=where, name=backend.name, namespace=namespace, port=backend.port, kind=kind,
                                   snapshot=self.snapshot, exports=self.exported)
-        outcome = resolve(backend, where, ctx, self.snapshot)
+        if is_lattice_backend(backend):
+            outcome = resolve_lattice_backend(backend, where, ctx, self.snapshot)
+        else:
+            outcome = resolve(backend, where, ctx, self.snapshot)
         return outcome if isinstance(outcome, Unresolved) else [(outcome, Fraction(1))]
 
     def _listener_protocols(self, attachments: Sequence[Attachment]):

@@ -1,4 +1,4 @@
-"""The tree says when one Gateway API match became two Lattice rules (issue 12)."""
+"""The tree: when one Gateway API match became two Lattice rules (issue 12), and what a\ntarget group that is not a pod group holds (issue 11)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,10 @@ def test_the_checkout_tree_names_the_prefix_each_pair_serves():
     result = CliRunner().invoke(app, ["plan", str(CHECKOUT)], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert result.stdout.count("half of PathPrefix /checkout: one match, two rules") == 4
+
+
+def test_a_lambda_group_shows_its_type_and_declared_target():
+    result = CliRunner().invoke(app, ["plan", str(CHECKOUT.parent / "checkout-lambda-ab")], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "LAMBDA event structure V2" in result.stdout and "None" not in result.stdout
+    assert "target arn:aws:lambda:eu-west-1:111122223333:function:checkout-v2 (declared)" in result.stdout

@@ -115,6 +115,7 @@ def test_every_request_is_a_paged_cluster_wide_list(double, api):
         f"/apis/{GATEWAY_GROUP}/v1alpha3/tlsroutes", f"/apis/{GATEWAY_GROUP}/v1alpha2/tlsroutes",
         f"/apis/{GATEWAY_GROUP}/v1alpha2/tcproutes", f"/apis/{GATEWAY_GROUP}/v1alpha2/udproutes",
         f"/apis/{GATEWAY_GROUP}/v1/backendtlspolicies", f"/apis/{GATEWAY_GROUP}/v1alpha3/backendtlspolicies",
+        "/apis/lattice-gateway.io/v1alpha1/latticebackends",
         "/api/v1/services", "/api/v1/namespaces", "/apis/discovery.k8s.io/v1/endpointslices",
         *(f"/apis/{aws}/{plural}" for plural in ("targetgrouppolicies", "vpcassociationpolicies", "iamauthpolicies",
                                                  "accesslogpolicies", "serviceexports", "serviceimports")),

@@ -41,6 +41,7 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
+from tests.support.aws_provider import attachments
 from tests.support.aws_provider import check as checking
 from tests.support.aws_provider import diff as diffing
 from tests.support.aws_provider.api import service_model
@@ -181,6 +182,8 @@ class AwsProviderDouble(Provider):
     # ----------------------------------------------------------- resources
 
     async def check(self, request: CheckRequest) -> CheckResponse:
+        if attachments.handles(request.type):
+            return attachments.check(request)
         try:
             rt = resource_type(request.type)
         except UnknownResourceType as error:
@@ -198,6 +201,8 @@ class AwsProviderDouble(Provider):
         )
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
+        if attachments.handles(request.type):
+            return attachments.diff(request)
         rt = resource_type(request.type)
         found = diffing.diff(rt, plain_map(request.old_state), plain_map(request.new_inputs),
                              tuple(request.ignore_changes or ()))
@@ -213,6 +218,8 @@ class AwsProviderDouble(Provider):
         )
 
     async def create(self, request: CreateRequest) -> CreateResponse:
+        if attachments.handles(request.type):
+            return await attachments.create(self, request)
         rt = resource_type(request.type)
         inputs = plain_map(request.properties)
         secrets = secret_keys(request.properties)
@@ -249,6 +256,8 @@ class AwsProviderDouble(Provider):
         return UpdateResponse(properties=property_map(state, secrets))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
+        if attachments.handles(request.type):
+            return await attachments.read(self, request)
         rt = resource_type(request.type)
         got = await self._get(rt, request.resource_id)
         if got is None:
@@ -271,6 +280,8 @@ class AwsProviderDouble(Provider):
         )
 
     async def delete(self, request: DeleteRequest) -> None:
+        if attachments.handles(request.type):
+            return await attachments.delete(self, request)
         rt = resource_type(request.type)
         ids = rt.identifiers(request.resource_id)
         try:
