@@ -120,7 +120,9 @@ def plan(
 def _plan_document(paths, stack, vpc_id, cluster_name, context, project_dir: Path, *, excludes=()):
     """The offline plan (docs/plan-format.md) and whether any object was refused; bad
     input exits 2 with its message."""
-    from lattice_program.program.mock_plan import record_plan
+    from components.sharing import setting_problems
+    from lattice_program.program.declare import declare
+    from lattice_program.program.mock_plan import record_program
     from lattice_program.contract.pipeline import plan as make_plan
     from lattice_program.program.plan_document import plan_document
 
@@ -135,8 +137,9 @@ def _plan_document(paths, stack, vpc_id, cluster_name, context, project_dir: Pat
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     result = make_plan(inputs.objects, settings)
-    resources = record_plan(result.model, stack=stack or "plan")
-    notes = inputs.notes + render.settings_notes(settings)
+    # With the settings, as `up` reads them from config: what the stack shares and reuses is planned too.
+    resources = record_program(lambda: declare(result.model, settings=settings), stack=stack or "plan")
+    notes = inputs.notes + render.settings_notes(settings) + setting_problems(settings, result.model)
     document = plan_document(resources, result.model, result.statuses, notes + list(result.problems),
                              controller_name=settings.controller_name)
     return document, bool(result.errors), inputs
@@ -546,6 +549,10 @@ app.command("doctor")(_doctor)
 from .adopt import adopt as _adopt  # noqa: E402 (the command lives in its own module)
 
 app.command("adopt")(_adopt)
+
+from .services import services as _services  # noqa: E402 (the command lives in its own module)
+
+app.command("services")(_services)
 
 
 from cli import promote as _promote_commands  # noqa: E402  (promote, rollback, verify, freeze, history, diff…)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import pulumi
 
@@ -22,6 +22,7 @@ from components.gateway import Gateway, GatewayArgs, ServiceNetworkComponent
 from components.gateway_class import ClusterObjects, GatewayClass, GatewayClassArgs, gateway_api_crds_url
 from components.route import Route
 from components.service_export import ServiceExport, ServiceExportArgs
+from components.sharing import declare_share, reuse_vpc_associations, shares_for
 from components.specs import GatewayClassSpec, LatticeModel
 
 from lattice_program.program.adoption import register_adoption
@@ -40,6 +41,8 @@ class ProgramHandles:
     gateway_classes: Mapping[str, GatewayClass]
     exports: Mapping[str, Any]
     service_exports: Mapping[str, ServiceExport] = field(default_factory=dict)
+    # Sharing settings that name nothing planned or cannot be honoured (components/sharing.py).
+    sharing_problems: Tuple[Tuple[str, str], ...] = ()  # (config key, message)
 
     @property
     def gateways(self) -> Dict[str, Gateway]:
@@ -59,12 +62,15 @@ def declare(model: LatticeModel, *, digest: Optional[str] = None,
     Raises ValueError, before declaring anything, if keys collide."""
     _check_keys_unique(model)
     register_adoption()  # resources `latticectl adopt` took over: imported, protected, names kept
+    stack = settings if settings is not None else _settings_when_asked()
+    reuse = reuse_vpc_associations(stack.service_networks if stack else {}, model)
+    model = reuse.model
     networks = {spec.key: ServiceNetworkComponent(spec.key, GatewayArgs(spec=spec)) for spec in model.service_networks}
     external_networks = {key: (n.service_network_identifier, n.service_network_arn) for key, n in networks.items()}
     service_exports = {spec.key: ServiceExport(spec.key, ServiceExportArgs(spec=spec)) for spec in model.exports}
     exported_ids = {key: group.id for export in service_exports.values() for key, group in export.target_groups.items()}
     forwardable_ids = {**model.external_target_groups, **exported_ids}
-    install = _install(settings if settings is not None else _settings_with_install())
+    install = _install(stack)
     providers = _kubernetes_providers(model, install.contexts if install else None)
     class_specs = list(model.gateway_classes)
     if install and install.spec.key not in {spec.key for spec in class_specs}:
@@ -97,6 +103,21 @@ def declare(model: LatticeModel, *, digest: Optional[str] = None,
             }
             for group_key, group in route.target_groups.items():
                 target_group_ids[group_key] = group.id
+    gateway_handles = {k: g for gc in gateway_classes.values() for k, g in gc.gateways.items()}
+    route_handles = {k: r for gc in gateway_classes.values() for k, r in gc.routes.items()}
+    sharing = shares_for(stack.sharing, model) if stack else None
+    for share in sharing.shares if sharing else ():
+        owner = gateway_handles.get(share.owner_key) or route_handles[share.owner_key]
+        resource_arn = owner.service_network_arn if share.owner_key in gateway_handles else owner.service.arn
+        declared = declare_share(share, resource_arn, owner)
+        exported[share.owner_key] = {**exported[share.owner_key], outputs.SHARED_WITH: list(share.principals),
+                                     outputs.RESOURCE_SHARE_ARN: declared.share.arn}
+    for gateway_key, associations in reuse.by_gateway.items():
+        if gateway_key in exported:
+            exported[gateway_key] = {**exported[gateway_key], outputs.REUSED_VPC_ASSOCIATIONS: dict(associations)}
+    problems = (sharing.problems if sharing else ()) + reuse.problems
+    for setting, message in problems:
+        pulumi.log.warn(f"error: {setting}: {message}")
     exported[TARGET_GROUPS_OUTPUT] = target_group_ids
     exported[RULE_PRIORITIES_OUTPUT] = rule_priorities(model)
     if digest is not None:
@@ -104,12 +125,14 @@ def declare(model: LatticeModel, *, digest: Optional[str] = None,
 
     for key, value in exported.items():
         pulumi.export(key, value)
-    return ProgramHandles(gateway_classes=gateway_classes, exports=exported, service_exports=service_exports)
+    return ProgramHandles(gateway_classes=gateway_classes, exports=exported, service_exports=service_exports,
+                          sharing_problems=problems)
 
 
-def _settings_with_install() -> Optional[StackSettings]:
-    """The stack's settings, read only when its config asks to install something."""
-    if pulumi.Config(CONFIG_NAMESPACE).get("install") is None:
+def _settings_when_asked() -> Optional[StackSettings]:
+    """The stack's settings, read only when its config asks to install, share or reuse something."""
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    if all(config.get(key) is None for key in ("install", "sharing", "serviceNetworks")):
         return None
     from lattice_program.program.stack import stack_settings  # stack.py imports this module
 

@@ -13,6 +13,11 @@ TARGET_GROUPS = "targetGroups"  # target group key -> ID; read by `latticectl ta
 RULE_PRIORITIES = "rulePriorities"  # "<route key>/<listener key>" -> rule key -> priority
 # Per route key (``Kind/ns/name``): serviceArn, serviceId, dnsName, customDomainName.
 CUSTOM_DOMAIN = "customDomainName"
+# Beside them on a shared Gateway or route (components/sharing.py): the principals it is
+# shared with and the RAM share's ARN; on a Gateway reusing associations, VPC ID -> snva-….
+SHARED_WITH = "sharedWith"
+RESOURCE_SHARE_ARN = "resourceShareArn"
+REUSED_VPC_ASSOCIATIONS = "reusedVpcAssociations"
 # The digest of the desired model the run declared (program/digest.py): a restarted
 # watch daemon compares it with what the clusters ask for before running an update.
 MODEL_DIGEST = "modelDigest"

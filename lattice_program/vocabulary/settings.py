@@ -30,10 +30,79 @@ class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
 
+_VPC_ASSOCIATION_ID = r"^snva-[0-9a-z]{17}$"
+
+
 class ServiceNetworkSettings(_Settings):
     # ID (sn-…), ARN or name of an existing service network to use instead of creating
     # one; a name is looked up when the stack is applied.
     existing: Optional[str] = Field(None, min_length=3, max_length=2048)
+    # Cluster VPC ID -> ID (snva-…) of that VPC's association with this network that
+    # exists already (made in the console or by another stack, typically for a network
+    # shared to this account): reused, never declared, so never changed or deleted here.
+    existing_vpc_associations: Dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("existing_vpc_associations")
+    @classmethod
+    def _associations(cls, values: Dict[str, str]) -> Dict[str, str]:
+        for vpc, association in values.items():
+            _check_vpc(vpc)
+            if not re.fullmatch(_VPC_ASSOCIATION_ID, association):
+                raise ValueError(f"{_shown(association)}not a service network VPC association ID (of {vpc}): "
+                                 "write snva- followed by 17 lower-case letters and digits")
+        return values
+
+
+_ACCOUNT_PRINCIPAL = re.compile(r"\d{12}")
+_ORGANIZATION_PRINCIPAL = re.compile(r"arn:aws[a-z-]*:organizations::\d{12}:organization/o-[a-z0-9]{10,32}")
+_OU_PRINCIPAL = re.compile(r"arn:aws[a-z-]*:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+
+
+class ShareSettings(_Settings):
+    """One AWS RAM resource share of a Gateway's service network or of a route's service.
+
+    ``allow_external_principals`` is False unless set: RAM's own default (true) would let an
+    account outside the organization in, which nothing offline can tell apart from one inside.
+    """
+
+    principals: List[str] = Field(min_length=1)  # account IDs, OU ARNs, the organization's ARN
+    # Let accounts outside the organization in; false unless set (RAM's own default is true).
+    allow_external_principals: bool = False
+    name: Optional[str] = Field(None, min_length=1, max_length=255)  # the share's name; default from the resource
+
+    @field_validator("principals")
+    @classmethod
+    def _principals(cls, principals: List[str]) -> List[str]:
+        for principal in principals:
+            if not (_ACCOUNT_PRINCIPAL.fullmatch(principal) or _ORGANIZATION_PRINCIPAL.fullmatch(principal)
+                    or _OU_PRINCIPAL.fullmatch(principal)):
+                raise ValueError(f"{_shown(principal) or 'a principal: '}not a RAM principal: write a 12-digit account ID, "
+                                 "an organizational unit ARN (arn:aws:organizations::ACCOUNT:ou/o-…/ou-…) or the "
+                                 "organization's ARN (arn:aws:organizations::ACCOUNT:organization/o-…)")
+        if len(principals) != len(set(principals)):
+            raise ValueError("principals must be unique")
+        return principals
+
+
+_ROUTE_REFERENCE = r"^([A-Z][A-Za-z0-9]*Route/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+class SharingSettings(_Settings):
+    """What this stack shares through AWS RAM (docs/sharing.md)."""
+
+    # Keyed by Gateway name, as serviceNetworks: the Gateway's service network.
+    gateways: Dict[str, ShareSettings] = Field(default_factory=dict)
+    # Keyed by route, namespace/name (any route kind) or Kind/namespace/name: its service.
+    routes: Dict[str, ShareSettings] = Field(default_factory=dict)
+
+    @field_validator("routes")
+    @classmethod
+    def _route_keys(cls, routes: Dict[str, ShareSettings]) -> Dict[str, ShareSettings]:
+        for key in routes:
+            if not re.fullmatch(_ROUTE_REFERENCE, key):
+                raise ValueError(f"{_shown(key) or 'a key: '}not a route: write namespace/name or Kind/namespace/name "
+                                 "(HTTPRoute/shop/checkout)")
+        return routes
 
 
 class DefaultServiceNetworkSettings(_Settings):
@@ -181,6 +250,8 @@ class StackSettings(_Settings):
     release: Optional[ReleasePin] = None
     # Resources taken over from the AWS controller (`latticectl adopt`, docs/adopt.md).
     adoption: Optional[AdoptionSettings] = None
+    # Service networks and services shared with other accounts through AWS RAM (docs/sharing.md).
+    sharing: SharingSettings = Field(default_factory=SharingSettings)
 
     @field_validator("vpc_id")
     @classmethod
