@@ -5,7 +5,6 @@ HTML page that headless Chromium shows with every service."""
 from __future__ import annotations
 
 import json
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Dict, List
@@ -21,7 +20,7 @@ from lattice_program.inspect.services import (
 from lattice_program.inspect.services_render import render_html, render_json, render_table
 from lattice_program.vocabulary.outputs import UNKNOWN
 from tests.inspect.graph_documents import EXAMPLES, HOSTILE_NAME, ROOT
-from tests.inspect.test_graph_render import CHROMIUM, needs_chromium
+from tests.support.browser import dump_dom, needs_chromium
 
 SERVICE = "aws:vpclattice/service:Service"
 TARGET_GROUP = "aws:vpclattice/targetGroup:TargetGroup"
@@ -237,14 +236,8 @@ def test_the_page_in_headless_chromium_shows_every_service(repo_views, tmp_path:
     found = directory(repo_views)
     page = tmp_path / "services.html"
     page.write_text(render_html(found))
-    done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
     dom = _Rows()
-    dom.feed(done.stdout)
+    dom.feed(dump_dom(page, tmp_path / "profile"))
     shown = {(row["data-route"], row["data-stack"]) for row in dom.rows}
     expected = {(e.route, i.stack) for e in found.entries for i in e.instances}
     assert expected and shown == expected
