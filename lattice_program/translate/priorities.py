@@ -37,9 +37,11 @@ def allocate(keys: Sequence[str], previous: Optional[Mapping[str, int]] = None,
     keep their order among themselves and never take a pinned value.
     """
     pinned = dict(pinned or {})
+    reserved = set(pinned.values())
     free_keys = [key for key in keys if key not in pinned]
-    allocation = _allocate(free_keys, {k: v for k, v in (previous or {}).items() if k not in pinned},
-                           reserved=set(pinned.values()))
+    # A rule whose previous priority another rule now pins cannot keep it: it is placed anew.
+    kept_previous = {k: v for k, v in (previous or {}).items() if k not in pinned and v not in reserved}
+    allocation = _allocate(free_keys, kept_previous, reserved=reserved)
     return Allocation({**allocation.priorities, **pinned}, allocation.warning)
 
 

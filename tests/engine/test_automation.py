@@ -415,7 +415,9 @@ def test_local_program_installs_no_plugins(project: Path) -> None:
 
     run_operation(StackTarget(stack="dev", work_dir=project), "up", pulumi_command=cli)
 
-    assert not [args for args in cli.commands() if args[0] == "plugin"]
+    commands = cli.commands()
+    assert [args for args in commands if args[0] == "up"], f"no up was run at all: {commands}"
+    assert not [args for args in commands if args[0] == "plugin"], commands
 
 
 def test_inline_program_needing_an_uninstalled_provider(tmp_path: Path) -> None:

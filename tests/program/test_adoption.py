@@ -94,3 +94,28 @@ def test_pulumi_up_resolves_the_name_before_declaring(runtime, monkeypatch, tmp_
         assert [a.inputs["serviceNetworkIdentifier"] for a in associations.values()] == [ARN]
     finally:
         pulumi.runtime.set_all_config({})
+
+
+def test_pulumi_up_stops_before_declaring_when_the_adopted_name_is_not_found(runtime, monkeypatch, tmp_path):
+    (tmp_path / "world.yaml").write_text(WORLD)
+    pulumi.runtime.set_all_config({"lattice-gateway:vpcId": "vpc-0a1b2c3d4e5f60789",
+                                   "lattice-gateway:sources": '["world.yaml"]',
+                                   "lattice-gateway:serviceNetworks": '{"edge": {"existing": "shared-network"}}'})
+    lattice = client()
+    monkeypatch.setattr(stack, "_aws_client", lambda service: lattice)
+    try:
+        with Stubber(lattice) as stub:
+            stub.add_response("list_service_networks", {"items": []}, {})
+            with pytest.raises(pulumi.RunError, match="service network 'shared-network'.*not found"):
+                stack.run(tmp_path)
+        assert runtime.settle().registered == {}
+    finally:
+        pulumi.runtime.set_all_config({})
+
+
+def test_the_look_up_clients_use_the_stack_s_aws_region():
+    pulumi.runtime.set_all_config({"aws:region": "eu-west-3"})
+    try:
+        assert stack._aws_client("vpc-lattice").meta.region_name == "eu-west-3"
+    finally:
+        pulumi.runtime.set_all_config({})

@@ -108,3 +108,22 @@ def test_pulumi_up_sends_the_discovered_certificate(runtime, monkeypatch, tmp_pa
         assert service.inputs["customDomainName"] == "cart.shop.example.com"
     finally:
         pulumi.runtime.set_all_config({})
+
+
+def test_pulumi_up_warns_when_no_certificate_covers_the_domain(runtime, monkeypatch, tmp_path):
+    (tmp_path / "world.yaml").write_text(WORLD)
+    pulumi.runtime.set_all_config({"lattice-gateway:vpcId": "vpc-0a1b2c3d4e5f60789",
+                                   "lattice-gateway:sources": '["world.yaml"]'})
+    acm = acm_client()
+    warned = []
+    monkeypatch.setattr(stack, "_aws_client", lambda service: acm)
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warned.append(message))
+    try:
+        with Stubber(acm) as stub:
+            stub.add_response("list_certificates", {"CertificateSummaryList": []}, {"CertificateStatuses": ["ISSUED"]})
+            stack.run(tmp_path)
+        [service] = runtime.settle().of_type("aws:vpclattice/service:Service").values()
+        assert service.inputs.get("certificateArn") is None
+        assert [w for w in warned if "cart.shop.example.com" in w and "HTTPRoute/shop/cart" in w], warned
+    finally:
+        pulumi.runtime.set_all_config({})

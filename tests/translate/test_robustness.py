@@ -15,7 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lattice_program.program.mock_plan import record_plan
+from lattice_program.contract.check import check_request
 from lattice_program.contract.pipeline import plan
+from lattice_program.contract.requests import model_requests
 from lattice_program.vocabulary.settings import StackSettings
 from lattice_program.sources.files import load_text
 
@@ -53,5 +55,34 @@ def test_mangled_examples_plan_without_raising(seed, changes):
         mangle(rng.choice(documents), rng)
     result = plan(load_text(yaml.safe_dump_all(documents)), StackSettings())
     record_plan(result.model)
+    # What is planned is what VPC Lattice accepts: the contract left nothing breaking it.
+    for owner, operation, params in model_requests(result.model):
+        assert check_request(operation, params) == [], f"{owner}: {operation} breaks the contract yet was planned"
     # Whatever was refused is said, object by object.
-    assert all(problem.message for problem in result.problems)
+    for problem in result.problems:
+        assert problem.message and (problem.object is not None or problem.origin), f"a problem naming nothing: {problem}"
+    # A route of the examples that is no longer planned, though still in the input as
+    # a route with parents, is explained: a problem of its own, or a condition that is not True.
+    planned = {route.key for route in result.model.routes()}
+    explained = {p.object.key for p in result.problems if p.object is not None}
+    explained |= {status.ref.key for status in result.statuses
+                  if any(c.status != "True" for c in status.conditions.values())
+                  or any(c.status != "True" for parent in status.parents for c in parent.conditions.values())}
+    for key in CLEAN_ROUTES - planned:
+        if key in _route_keys(documents):
+            assert key in explained, f"{key} left the plan without a problem or condition saying why"
+
+
+def _route_keys(documents) -> set:
+    keys = set()
+    for doc in documents:
+        if isinstance(doc, dict) and isinstance(doc.get("apiVersion"), str) and isinstance(doc.get("kind"), str) \
+                and doc["kind"].endswith("Route") \
+                and isinstance(doc.get("metadata"), dict) and isinstance(doc["metadata"].get("name"), str) \
+                and isinstance(doc.get("spec"), dict) and doc["spec"].get("parentRefs"):
+            namespace = doc["metadata"].get("namespace") or "default"
+            keys.add(f"{doc['kind']}/{namespace}/{doc['metadata']['name']}")
+    return keys
+
+
+CLEAN_ROUTES = {route.key for route in plan(load_text(yaml.safe_dump_all(DOCUMENTS)), StackSettings()).model.routes()}

@@ -267,3 +267,15 @@ def test_a_route_whose_parents_are_all_listener_sets_is_told_so():
         "r", parents=({"name": "set", "kind": "ListenerSet"},), backends=(("web", 80),)))
     [warning] = problems_for(result, "HTTPRoute", "default", "r", "warning")
     assert warning.field == "spec.parentRefs" and "ListenerSet" in warning.message
+
+
+def test_backend_tls_policy_naming_the_port_refuses_and_passthrough_is_exempt():
+    """A targetRef's sectionName names the Service port it covers; TLS passthrough carries
+    the client's own TLS to the pod, so a BackendTLSPolicy there asks nothing of Lattice."""
+    named = plan_world(gateway("edge"), service("web", ports=({"port": 80, "name": "https"},)),
+                       _backend_tls_policy("web", section="https"),
+                       http_route("r", parents=("edge",), backends=(("web", 80),)))
+    assert parent_conditions(named, "r")["ResolvedRefs"].reason == "UnsupportedProtocol"
+    passthrough = plan_yaml(_tls_world({"name": "db", "port": 5432}, service("db", ports=(5432,)),
+                                       _backend_tls_policy("db")))
+    assert route_condition(passthrough, "TLSRoute", "pass", "ResolvedRefs").status == "True"
