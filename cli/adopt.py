@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
 from typing_extensions import Annotated
 
 from .exit_codes import ExitCode
+from .options import UNSET_PROJECT_DIR, ProjectDir
 
 
 def adopt(
@@ -18,8 +18,7 @@ def adopt(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report and list the steps; change nothing at all.")] = False,
     output: Annotated[str, typer.Option("--output", "-o", help="tree for people, json for machines.")] = "tree",
     region: Annotated[Optional[str], typer.Option("--region", help="AWS region (default: the stack's aws:region).")] = None,
-    project_dir: Annotated[Path, typer.Option("--project-dir", help="Project root (holds Pulumi.yaml and stacks/).",
-                                              file_okay=False)] = Path("."),
+    project_dir: ProjectDir = UNSET_PROJECT_DIR,
 ) -> None:
     """Adopt a running AWS Gateway API Controller installation: match what it made to the stack's objects, import it with protect, retag ManagedBy, and print the hand-over."""
     if output not in ("tree", "json"):

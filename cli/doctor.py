@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 
 import typer
 from typing_extensions import Annotated
+from .options import UNSET_PROJECT_DIR, ProjectDir
 
 
 
@@ -27,7 +28,7 @@ def doctor(
     stack: Annotated[Optional[str], typer.Option("--stack", "-s", help="Stack to check: its settings, region, clusters and plan.")] = None,
     context: Annotated[Optional[List[str]], typer.Option("--context", help="Kubeconfig context of a cluster to check (CTX, or CLUSTER=CTX for a stack of several); repeat for several. Default: the stack settings' contexts, else the current context.")] = None,
     output: Annotated[DoctorOutput, typer.Option("--output", "-o", help="text for people, json for machines.")] = DoctorOutput.text,
-    project_dir: Annotated[Path, typer.Option("--project-dir", help="Project root (holds Pulumi.yaml and stacks/).", file_okay=False)] = Path(__file__).resolve().parent.parent,
+    project_dir: ProjectDir = UNSET_PROJECT_DIR,
 ) -> None:
     """Check the pulumi CLI and aws plugin, AWS identity and region, stack settings, Lattice quotas, and each cluster (reachable, CRDs, no AWS controller running). Exit 1 when a check fails."""
     import boto3

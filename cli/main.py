@@ -20,6 +20,7 @@ from .exit_codes import ExitCode
 from .help_text import FullDescriptions
 from .terminal import echo, echo_tool_line, printable
 from .graph import GraphFormat
+from .options import ProjectDir, UNSET_PROJECT_DIR
 
 EXIT_FAILED = ExitCode.FAILED
 EXIT_USAGE = ExitCode.USAGE
@@ -44,17 +45,6 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-def _project_dir(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
-    """Not given: the nearest directory upward from here holding Pulumi.yaml, as pulumi finds it."""
-    if ctx.get_parameter_source(param.name).name != "DEFAULT":
-        return value
-    from .inputs import find_project_dir
-
-    return find_project_dir(Path.cwd())
-
-
-ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Project root (holds Pulumi.yaml and stacks/). Default: the nearest directory upward holding Pulumi.yaml.",
-                                          file_okay=False, callback=_project_dir, show_default=False)]
 ExcludeOption = Annotated[Optional[List[str]], typer.Option("--exclude", help="Leave out files and directories matching this glob (relative to a PATH directory, or a name); repeat for several.", show_default=False)]
 StackOption = Annotated[Optional[str], typer.Option("--stack", "-s", help="Stack whose settings to use (stacks/Pulumi.<stack>.yaml).")]
 Paths = Annotated[Optional[List[str]], typer.Argument(help="YAML files or directories (recursive); '-' reads standard input.",
@@ -67,7 +57,7 @@ ClusterOption = Annotated[Optional[str], typer.Option("--cluster-name", help="Cl
 
 
 def _default_project_dir() -> Path:
-    return Path(".")  # replaced by _project_dir when not given
+    return UNSET_PROJECT_DIR  # replaced by the option's callback when not given
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

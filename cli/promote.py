@@ -12,14 +12,13 @@ from typing import List, Optional
 
 import typer
 from typing_extensions import Annotated
+from .options import UNSET_PROJECT_DIR, ProjectDir
 
 StackArgument = Annotated[str, typer.Argument(help="Stack name (stacks/Pulumi.<stack>.yaml).", show_default=False)]
 DigestOption = Annotated[Optional[str], typer.Option("--release", help="Release digest (sha256:…); default: the stack's last verified release.")]
 
 
-ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Project root (holds Pulumi.yaml and stacks/).",
-                                          file_okay=False)]
-DEFAULT_PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_PROJECT_DIR = UNSET_PROJECT_DIR
 
 
 def make_engine(project_dir: Path, echo):

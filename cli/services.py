@@ -17,6 +17,7 @@ from typing_extensions import Annotated
 
 from .exit_codes import ExitCode
 from .terminal import echo
+from .options import UNSET_PROJECT_DIR, ProjectDir
 
 
 class DirectoryFormat(str, Enum):
@@ -68,15 +69,6 @@ def _region(project_dir: Path, stack: str) -> Optional[str]:
         return None
 
 
-def _project_dir(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
-    """Not given: the nearest directory upward holding Pulumi.yaml (as every command finds it)."""
-    if ctx.get_parameter_source(param.name).name != "DEFAULT":
-        return value
-    from .inputs import find_project_dir
-
-    return find_project_dir(Path.cwd())
-
-
 def _awaits_input(project_dir: Path, stack: str) -> bool:
     """A stack with nothing to plan yet: a promotion target before its first release."""
     from .inputs import InputError, load_settings
@@ -94,7 +86,7 @@ def services(
     all_stacks: Annotated[bool, typer.Option("--all-stacks", help="Every stack with a settings file in stacks/.")] = False,
     output: Annotated[DirectoryFormat, typer.Option("--output", "-o", help="table for people, json for machines, html: one self-contained page to publish.")] = DirectoryFormat.table,
     offline: Annotated[bool, typer.Option("--offline", help="Neither read the stacks' outputs nor ask the Lattice API: plans only.")] = False,
-    project_dir: Annotated[Path, typer.Option("--project-dir", help="Project root (holds Pulumi.yaml and stacks/). Default: the nearest directory upward holding Pulumi.yaml.", file_okay=False, show_default=False, callback=_project_dir)] = Path("."),
+    project_dir: ProjectDir = UNSET_PROJECT_DIR,
 ) -> None:
     """The service directory: each VPC Lattice service the stacks manage, with its DNS name, custom domain, auth type, owning route, clusters, backend kinds, stacks and the principals it is shared with."""
     from lattice_program.inspect.services import StackView, directory

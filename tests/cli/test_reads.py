@@ -304,3 +304,28 @@ def test_an_unreadable_subdirectory_and_file_are_refused_for_real():
         assert read.returncode == 2 and f"{secret}: cannot read (Permission denied)" in one_line_error(read)
         excluded = as_nobody("plan", str(root / "app"), "--exclude", "locked", "--output", "json")
         assert excluded.returncode == 0, excluded.stderr.decode()
+
+
+def test_every_command_finds_the_project_the_same_way():
+    """--project-dir defaults to the nearest directory upward holding Pulumi.yaml for
+    every command that takes it, never the install location."""
+    import typer.main
+
+    from cli import options
+    from cli.main import app
+
+    def commands(group, prefix=""):
+        context = group.context_class(group, info_name="latticectl")
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
+            if hasattr(command, "list_commands"):
+                yield from commands(command, f"{prefix}{name} ")
+            else:
+                yield f"{prefix}{name}", command
+
+    taking = {name: param for name, command in commands(typer.main.get_command(app)) for param in command.params
+              if param.name == "project_dir"}
+    assert {"plan", "up", "doctor", "adopt", "services", "promote", "graph"} <= set(taking)
+    # typer wraps each callback; the wrapper keeps the original as __wrapped__.
+    assert [name for name, param in taking.items()
+            if getattr(param.callback, "__wrapped__", None) is not options._project_dir] == []
