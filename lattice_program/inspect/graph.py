@@ -17,6 +17,7 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from lattice_program.engine.changes import object_of
@@ -24,6 +25,10 @@ from lattice_program.program.plan_document import SHORT_TYPES
 
 KUBERNETES = "kubernetes"
 LATTICE = "lattice"
+# The two sides, as every picture titles them.
+SIDES = ((KUBERNETES, "Kubernetes"), (LATTICE, "VPC Lattice"))
+# What an edge is, as the renderers draw it apart.
+MADE, WEIGHTED, LEADS = "made", "weighted", "leads"  # object -> resource; rule -> group; resource -> resource
 
 ACCEPTED = "accepted"
 PARTLY_REFUSED = "partly-refused"
@@ -64,8 +69,21 @@ class Graph:
     nodes: Tuple[Node, ...]
     edges: Tuple[Edge, ...]
 
+    @cached_property
+    def _by_id(self) -> Dict[str, Node]:
+        return {node.id: node for node in self.nodes}
+
+    @cached_property
+    def _spans_clusters(self) -> bool:
+        return len({n.cluster for n in self.side(KUBERNETES)}) > 1
+
     def node(self, node_id: str) -> Node:
-        return next(node for node in self.nodes if node.id == node_id)
+        return self._by_id[node_id]
+
+    def edge_kind(self, edge: Edge) -> str:
+        if self.node(edge.source).side == KUBERNETES:
+            return MADE
+        return WEIGHTED if edge.weight is not None else LEADS
 
     def side(self, side: str) -> List[Node]:
         return [node for node in self.nodes if node.side == side]
@@ -75,7 +93,7 @@ class Graph:
         the kind, the name, the cluster when the graph spans several, the detail and the
         reason it was refused."""
         lines = [node.kind, node.name]
-        if node.side == KUBERNETES and len({n.cluster for n in self.side(KUBERNETES)}) > 1:
+        if node.side == KUBERNETES and self._spans_clusters:
             lines.append(f"cluster {node.cluster}")
         if node.detail:
             lines.append(node.detail)

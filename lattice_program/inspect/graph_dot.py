@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import List
 
-from lattice_program.inspect.graph import ACCEPTED, KUBERNETES, LATTICE, REJECTED, Graph, Node
+from lattice_program.inspect.graph import ACCEPTED, KUBERNETES, LATTICE, MADE, REJECTED, SIDES, WEIGHTED, Graph, Node
 
 STYLE = {
     KUBERNETES: 'fillcolor="#e8f0fe", color="#3367d6"',
@@ -20,7 +20,6 @@ STYLE = {
     REJECTED: 'fillcolor="#fde2e1", color="#c0392b", style="rounded,filled,dashed"',
     "partly-refused": 'fillcolor="#fff0d9", color="#d35400"',
 }
-CLUSTERS = ((KUBERNETES, "Kubernetes"), (LATTICE, "VPC Lattice"))
 
 
 def render_dot(graph: Graph) -> str:
@@ -30,15 +29,16 @@ def render_dot(graph: Graph) -> str:
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
         '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
     ]
-    for side, title in CLUSTERS:
+    for side, title in SIDES:
         lines.append(f'  subgraph cluster_{side} {{')
         lines.append(f'    label="{title}"; style="rounded"; color="#999999";')
         lines += [f"    {_node(graph, node)}" for node in graph.side(side)]
         lines.append("  }")
     for edge in graph.edges:
-        if graph.node(edge.source).side == KUBERNETES:
+        kind = graph.edge_kind(edge)
+        if kind == MADE:
             lines.append(f'  {edge.source} -> {edge.target} [style=dashed, arrowhead=open];')
-        elif edge.weight is not None:
+        elif kind == WEIGHTED:
             lines.append(f'  {edge.source} -> {edge.target} [label="weight {int(edge.weight)}", penwidth=1.5];')
         else:
             lines.append(f"  {edge.source} -> {edge.target};")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from lattice_program.inspect.graph import KUBERNETES, LATTICE, PARTLY_REFUSED, REJECTED, Graph
+from lattice_program.inspect.graph import KUBERNETES, LATTICE, MADE, PARTLY_REFUSED, REJECTED, SIDES, WEIGHTED, Graph
 
 _PLAIN = re.compile(r"[A-Za-z0-9 ._/:,+=@-]")
 # Mermaid class name and style, per side and per refusal.
@@ -23,16 +23,17 @@ CLASSES = {
 
 def render_mermaid(graph: Graph) -> str:
     lines = ["flowchart LR"]
-    for side, title in ((KUBERNETES, "Kubernetes"), (LATTICE, "VPC Lattice")):
+    for side, title in SIDES:
         lines.append(f'  subgraph {side}["{title}"]')
         for node in graph.side(side):
             label = "<br/>".join(escape(line) for line in graph.label_lines(node))
             lines.append(f'    {node.id}["{label}"]')
         lines.append("  end")
     for edge in graph.edges:
-        if graph.node(edge.source).side == KUBERNETES:
+        kind = graph.edge_kind(edge)
+        if kind == MADE:
             lines.append(f"  {edge.source} -.-> {edge.target}")
-        elif edge.weight is not None:
+        elif kind == WEIGHTED:
             lines.append(f'  {edge.source} -->|"weight {int(edge.weight)}"| {edge.target}')
         else:
             lines.append(f"  {edge.source} --> {edge.target}")
