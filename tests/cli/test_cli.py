@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.support.automation_double import answer_operations
 from tests.support.plans import ref_to, referenced_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -240,18 +241,7 @@ def test_up_runs_the_stack_program_inline_with_the_previous_outputs(monkeypatch)
 
 
 def test_up_and_destroy_without_a_terminal_or_yes_change_nothing(monkeypatch):
-    from lattice_program.engine import automation
-
-    operations = []
-
-    def run_operation(target, operation, **kwargs):
-        operations.append(operation)
-        return automation.OperationResult(operation=operation, stack=target.stack, summary={"delete": 3},
-                                          outputs={}, stdout="")
-
-    monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
-    monkeypatch.setattr(automation, "read_stack_outputs", lambda target, **kw: {})
-    monkeypatch.setattr(automation, "run_operation", run_operation)
+    operations = answer_operations(monkeypatch, {"delete": 3})
     for command, preview in (("up", "preview"), ("destroy", "preview-destroy")):
         operations.clear()
         result = runner.invoke(app, [command, "--stack", "dev"])

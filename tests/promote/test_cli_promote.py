@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from tests.promote.doubles import FakeEngine
+from tests.support.automation_double import answer_operations
 
 runner = CliRunner()
 
@@ -33,21 +34,8 @@ def cli(world, monkeypatch):
     return invoke
 
 
-def _fake_up(monkeypatch, operations):
-    from lattice_program.engine import automation
-
-    def run_operation(target, operation, **kwargs):
-        operations.append(operation)
-        return automation.OperationResult(operation=operation, stack=target.stack, summary={"create": 3},
-                                          outputs={}, stdout="")
-    monkeypatch.setattr(automation, "find_pulumi", lambda explicit=None: "/usr/bin/pulumi")
-    monkeypatch.setattr(automation, "read_stack_outputs", lambda target, **kw: {})
-    monkeypatch.setattr(automation, "run_operation", run_operation)
-
-
 def test_every_successful_up_records_the_release_it_applied(world, cli, monkeypatch):
-    operations = []
-    _fake_up(monkeypatch, operations)
+    operations = answer_operations(monkeypatch, {"create": 3})
     first = cli("up", "--stack", "dev", "--yes")
     digest = re.search(r"release (sha256:[0-9a-f]{64}) recorded for stack dev", first.stdout)[1]
     assert operations == ["preview", "up"]
@@ -64,7 +52,7 @@ def test_an_up_that_fails_records_nothing(world, cli, monkeypatch):
         if operation == "up":
             raise automation.PulumiCommandFailed(command="up", stack="dev", cli_exit_code=255, stderr_tail="boom")
         return automation.OperationResult(operation=operation, stack="dev", summary={"create": 3}, outputs={}, stdout="")
-    _fake_up(monkeypatch, [])
+    answer_operations(monkeypatch, {"create": 3})
     monkeypatch.setattr(automation, "run_operation", run_operation)
     cli("up", "--stack", "dev", "--yes", code=1)
     assert not (world.root / "releases").exists()
@@ -123,7 +111,7 @@ def test_an_input_edited_during_the_up_is_not_recorded_as_applied(world, cli, mo
         if operation == "up":  # someone edits the manifests while the update runs
             (world.root / "manifests" / "00-late.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: late}\n")
         return automation.OperationResult(operation=operation, stack="dev", summary={"create": 3}, outputs={}, stdout="")
-    _fake_up(monkeypatch, [])
+    answer_operations(monkeypatch, {"create": 3})
     monkeypatch.setattr(automation, "run_operation", run_operation)
     result = cli("up", "--stack", "dev", "--yes")
     assert "release not recorded: the input of stack dev changed during the update" in result.output
@@ -152,7 +140,7 @@ def test_up_of_a_promoted_stack_runs_the_program_on_its_pinned_release(world, cl
     def run_operation(target, operation, **kwargs):
         declared.extend(record_program(target.program))
         return automation.OperationResult(operation=operation, stack="staging", summary={"same": 9}, outputs={}, stdout="")
-    _fake_up(monkeypatch, [])
+    answer_operations(monkeypatch, {"create": 3})
     monkeypatch.setattr(automation, "run_operation", run_operation)
     result = cli("up", "--stack", "staging", "--yes")
     groups = [r.inputs for r in declared if r.type == "aws:vpclattice/targetGroup:TargetGroup"]
