@@ -24,6 +24,7 @@ from lattice_program.vocabulary.settings import StackSettings
 from lattice_program.vocabulary.status import Problem
 
 from .terminal import printable
+from lattice_program.vocabulary.text import shorten
 
 RULE_TYPE = "aws:vpclattice/listenerRule:ListenerRule"
 ATTACHMENT_TYPE = "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment"
@@ -291,8 +292,7 @@ def _group_line(colour: str, group: List[Mapping[str, Any]]) -> str:
 
 
 def _cut_message(message: Any) -> str:
-    text = str(message)
-    return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS - 1] + "…"
+    return shorten(message, MESSAGE_CHARS)
 
 
 def print_sync_report(report) -> None:

@@ -38,12 +38,6 @@ def echo_tool_line(line: str) -> None:
     typer.echo(printable(_SGR.sub("", line.rstrip("\n"))))
 
 
-def cut(value: object, limit: int = 40) -> str:
-    """A value for a message: printable, and at most ``limit`` characters."""
-    text = printable(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def progress_on_stderr(stream: Optional[TextIO] = None) -> Optional[Callable[[int, int, int], None]]:
     """A progress callback for a long read, shown on stderr when it is a terminal; None otherwise."""
     stream = stream or sys.stderr

@@ -22,6 +22,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from lattice_program.engine.changes import object_of
 from lattice_program.program.plan_document import SHORT_TYPES
+from lattice_program.vocabulary.text import shorten
 
 KUBERNETES = "kubernetes"
 LATTICE = "lattice"
@@ -119,10 +120,6 @@ def graph_of(document: Mapping[str, Any]) -> Graph:
 def printable(text: str) -> str:
     """Control characters (a manifest may hold any) shown as U+FFFD, never passed on."""
     return "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
-
-
-def shorten(text: str, length: int) -> str:
-    return text if len(text) <= length else text[:length - 1] + "\u2026"
 
 
 # -- Kubernetes objects --------------------------------------------------------------

@@ -33,3 +33,9 @@ def printable(text: object, *, keep_lines: bool = False) -> str:
     if value.isascii():
         return value
     return "".join(_escape(ord(c)) if unicodedata.category(c) == "Cf" else c for c in value)
+
+
+def shorten(text: object, length: int) -> str:
+    """``text`` as a message shows it: at most ``length`` characters, cut with an ellipsis."""
+    value = str(text)
+    return value if len(value) <= length else value[:length - 1] + "\u2026"

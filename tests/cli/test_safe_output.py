@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from cli import render
 from cli.main import app
-from cli.terminal import cut, echo_tool_line, printable
+from cli.terminal import echo_tool_line, printable
+from lattice_program.vocabulary.text import shorten
 from tests.support.world import endpoint_slice, gateway, gateway_class, http_route, service, world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,9 +129,9 @@ def test_printable_keeps_lines_we_wrote_when_asked():
     assert printable("one\ntwo\x1b", keep_lines=True) == "one\ntwo\\x1b"
 
 
-def test_cut_keeps_messages_short():
-    assert cut("x" * 100, 10) == "x" * 9 + "…"
-    assert cut("short") == "short"
+def test_shorten_keeps_messages_short():
+    assert shorten("x" * 100, 10) == "x" * 9 + "…"
+    assert shorten("short", 40) == "short"
 
 
 def test_a_huge_message_is_cut_in_the_tree(capsys):
