@@ -254,9 +254,9 @@ def intersect_hostnames(listener_hostname: Optional[str], route_hostnames: Seque
     shared: List[str] = []
     for hostname in route_hostnames:
         if _hostname_matches(listener_hostname, hostname):
-            # The more specific of the two is what requests will carry.
-            shared.append(hostname if not hostname.startswith("*.") else
-                          (listener_hostname if not listener_hostname.startswith("*.") else hostname))
+            # The route's is the more specific (a wildcard listener can only match another
+            # wildcard by covering it), so it is what requests will carry.
+            shared.append(hostname)
         elif _hostname_matches(hostname, listener_hostname):
             shared.append(listener_hostname)
     return shared or None
