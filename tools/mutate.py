@@ -270,7 +270,7 @@ class _LineRecorder:
     def __init__(self, path: Path) -> None:
         import coverage
 
-        self.coverage = coverage.Coverage(data_file=None, include=[str(path)], branch=False)
+        self.coverage = coverage.Coverage(data_file=None, include=[str(path)], branch=False, config_file=False)
         self.durations: Dict[str, float] = {}
         self.failing: set = set()
 
@@ -467,6 +467,8 @@ def measure(short: str, config: dict, *, only_list: bool, verbose: bool, lines: 
             # A mutant that loops forever fails its first test soon (pytest-timeout), not after 300 s.
             per_test = max(15, round(5 * max(durations.get(t, 1.0) for t in reaching)))
             outcome = run_mutant(name, path, tree, mutant, [f"--timeout={per_test}", *reaching], budget)
+            if outcome == "timeout":  # a busy machine, or a mutant that hangs: only the second still times out
+                outcome = run_mutant(name, path, tree, mutant, [f"--timeout={4 * per_test}", *reaching], 4 * budget)
         if mutant.message_text:
             if outcome == "survived":
                 score.message_survivors.append((mutant, shown))
