@@ -141,3 +141,32 @@ def test_tag_parsing_follows_the_controller_rules():
 def test_row34_takeover_annotation_is_ignored_with_a_warning():
     notes = read({"application-networking.k8s.aws/allow-takeover-from": "111122223333/old/vpc-1"}).notes
     assert notes and notes[0][2] == "warning" and "ignored" in notes[0][1]
+
+
+def test_tags_at_the_length_limits_are_kept_and_one_past_them_dropped():
+    """AWS allows tag keys of 128 and values of 256 characters."""
+    at_limit = {"k" * 128: "v" * 256}
+    tags, notes = parse_tags(f"{'k' * 128}={'v' * 256}, {'x' * 129}=1, y={'v' * 257},, ,")
+    assert tags == at_limit
+    assert len(notes) == 2, "empty items between commas are skipped without a note"
+    assert all("longer than 128 (key) or 256 (value)" in note for note in notes)
+
+
+def test_a_pinned_rule_whose_matches_run_past_priority_2000_rejects_the_route():
+    """PathPrefix /aa is two Lattice rules: pinned at 2000, its second would be 2001."""
+    result = plan_with('{application-networking.k8s.aws/rule-0-priority: "2000"}')
+    assert not result.model.routes()
+    [error] = problems_for(result, "HTTPRoute", "default", "service1", severity="error")
+    assert error.field == "metadata.annotations[application-networking.k8s.aws/rule-0-priority]"
+    assert "rule 0's matches run past priority 2000" in error.message
+
+
+def test_two_routes_overriding_to_one_service_name_keep_the_first_and_reject_the_second():
+    second = route("{application-networking.k8s.aws/service-name-override: checkout-api}").replace(
+        "name: service1", "name: service2")
+    result = plan_yaml(WORLD.replace("{GATEWAY_ANNOTATIONS}", "{}")
+                       + route("{application-networking.k8s.aws/service-name-override: checkout-api}") + second)
+    assert [r.key for r in result.model.routes()] == ["HTTPRoute/default/service1"]
+    [error] = problems_for(result, "HTTPRoute", "default", "service2", severity="error")
+    assert error.field == "metadata.name"
+    assert "service name 'checkout-api' is already used by HTTPRoute/default/service1" in error.message

@@ -162,6 +162,14 @@ def test_a_backend_lattice_cannot_serve_is_refused_by_field_and_its_share_fails(
                                                (f"{route_key}/unresolved-backends", 10)]
 
 
+def test_filters_on_a_lattice_backend_refuse_the_route_naming_the_filters():
+    filters = [{"type": "RequestHeaderModifier", "requestHeaderModifier": {"set": [{"name": "x", "value": "y"}]}}]
+    result = plan_split(lattice_backend({"lambda": {"functionArn": LAMBDA_ARN}}), backend=ref(filters=filters))
+    assert ROUTE_KEY not in [r.key for r in result.model.routes()]
+    [error] = [p for p in result.problems if p.object and p.object.name == "checkout" and p.severity == "error"]
+    assert error.field == "spec.rules[0].backendRefs[1].filters" and "no per-backend filters" in error.message
+
+
 def test_another_namespace_needs_a_reference_grant_for_the_kind():
     backend = lattice_backend({"lambda": {"functionArn": LAMBDA_ARN}}, namespace="payments")
     refused = plan_split(backend, backend=ref(namespace="payments"))

@@ -393,3 +393,44 @@ def test_cli_plans_the_prod_stack_with_both_clusters():
     assert not [p for p in document["problems"] if p["severity"] == "error"]
     types = [r["type"] for r in document["resources"]]
     assert types.count("lattice:index:ServiceExport") == 2
+
+
+def test_an_export_being_deleted_gives_no_groups_and_says_they_go_at_the_next_apply():
+    deleting = export().replace("annotations:", "deletionTimestamp: '2026-12-01T10:00:00Z', annotations:")
+    result = plan_clusters({"east": EAST, "west": PLATFORM + service("ledger", ["10.2.0.21"]) + deleting}, CLUSTERS)
+    assert set(export_groups(result)) == {EAST_LEDGER}
+    [warning] = [p for p in problems_for(result, "ServiceExport", "bank", "ledger") if p.object.cluster == "west"]
+    assert (warning.severity, warning.field) == ("warning", "metadata.deletionTimestamp")
+    assert "removed at the next apply" in warning.message
+
+
+def test_an_exported_port_the_service_lacks_invalidates_the_whole_export_naming_the_port():
+    """Half an export would let importers reach one protocol and silently miss the other."""
+    ports = "[{port: 80, routeType: HTTP}, {port: 8443, routeType: GRPC}]"
+    result = plan_clusters({"east": EAST, "west": PLATFORM + service("ledger", ["10.2.0.21"]) + export(ports=ports)},
+                           CLUSTERS)
+    assert set(export_groups(result)) == {EAST_LEDGER}, "the valid port 80 of the broken export is not exported either"
+    valid = status_of_cluster(result, "ServiceExport", "bank", "ledger", "west").conditions["Valid"]
+    assert valid.status == "False" and "has no port 8443" in valid.message
+    [problem] = [p for p in problems_for(result, "ServiceExport", "bank", "ledger") if p.object.cluster == "west"]
+    assert problem.field == "spec.exportedPorts[1].port"
+
+
+def test_a_service_import_in_another_namespace_without_a_reference_grant_is_not_permitted():
+    elsewhere = f"[{{group: {AWS}, kind: ServiceImport, name: ledger, namespace: ledgers}}]"
+    result = two_clusters(east=payments_route(elsewhere) + service_import(namespace="ledgers"))
+    resolved = route_condition(result, "HTTPRoute", "payments", "ResolvedRefs", namespace="bank")
+    assert (resolved.status, resolved.reason) == ("False", "RefNotPermitted")
+    assert "no ReferenceGrant in 'ledgers' allows HTTPRoute from 'bank'" in resolved.message
+    [rule] = rules_of(result, PAYMENTS)
+    assert getattr(rule.action, "status_code", None) == 500, "with its only backend refused, the rule answers 500"
+
+
+def test_filters_on_a_service_import_backend_refuse_the_route_naming_the_filters():
+    filtered = (f"[{{group: {AWS}, kind: ServiceImport, name: ledger, filters: "
+                "[{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x, value: y}]}}]}]")
+    result = two_clusters(east=payments_route(filtered) + service_import())
+    assert "HTTPRoute/bank/payments" not in [r.key for r in result.model.routes()]
+    [error] = problems_for(result, "HTTPRoute", "bank", "payments", "error")
+    assert error.field == "spec.rules[0].backendRefs[0].filters"
+    assert "no per-backend filters" in error.message

@@ -369,6 +369,39 @@ spec:
         assert logs == ()
 
 
+def test_a_grant_for_another_kind_does_not_hide_a_later_grant_that_allows_the_policy():
+    """Grants are read in name order: 'a-routes' (for HTTPRoutes) comes before 'b-logs'."""
+    grants = "".join(f"""---
+apiVersion: {GW_GROUP}/v1beta1
+kind: ReferenceGrant
+metadata: {{name: {name}, namespace: infra}}
+spec:
+  from: [{{group: {group}, kind: {kind}, namespace: shop}}]
+  to: [{{group: {GW_GROUP}, kind: Gateway}}]
+""" for name, group, kind in (("a-routes", GW_GROUP, "HTTPRoute"),
+                              ("b-logs", "application-networking.k8s.aws", "AccessLogPolicy")))
+    result = Resolved(grants + access_log("l", S3_ARN, ref=target("Gateway", "main", namespace="infra")))
+    assert result.accepted("AccessLogPolicy", "l").status == "True"
+    assert [spec.destination_arn for spec in result.index.access_logs("Gateway", "infra", "main")] == [S3_ARN]
+
+
+def test_an_unreadable_creation_timestamp_counts_as_newest():
+    result = Resolved(tgp("a-garbled", ", protocol: HTTPS", created="not-a-time") +
+                      tgp("b-live", ", protocol: TCP", created="2024-01-01T00:00:00Z"))
+    assert result.index.target_group("shop", "web").protocol == "TCP"
+    assert result.accepted("TargetGroupPolicy", "a-garbled").reason == "Conflicted"
+
+
+def test_a_timestamp_without_a_zone_is_read_as_utc():
+    """2024-01-01T05:00 (no zone) is 05:00 UTC, older than 06:00+00:00 and newer than 04:00+00:00."""
+    older = Resolved(tgp("a-zoned", ", protocol: HTTPS", created="2024-01-01T06:00:00+00:00") +
+                     tgp("b-naive", ", protocol: TCP", created="2024-01-01T05:00:00"))
+    assert older.index.target_group("shop", "web").protocol == "TCP"
+    newer = Resolved(tgp("a-zoned", ", protocol: HTTPS", created="2024-01-01T04:00:00+00:00") +
+                     tgp("b-naive", ", protocol: TCP", created="2024-01-01T05:00:00"))
+    assert newer.index.target_group("shop", "web").protocol == "HTTPS"
+
+
 # --- VpcAssociationPolicy (row 5) ---------------------------------------------------------
 
 

@@ -4,11 +4,13 @@ row 4), the stack's default network (row 3) and adoption from stack config (row 
 from __future__ import annotations
 
 from lattice_program.program.mock_plan import record_plan
-from lattice_program.vocabulary.settings import DefaultServiceNetworkSettings, ServiceNetworkSettings
-from tests.support.plans import LATTICE_CLASS, VPC, assert_contract_clean, plan_yaml, status_of, the_route
+from lattice_program.vocabulary.settings import ClusterSettings, DefaultServiceNetworkSettings, ServiceNetworkSettings
+from tests.support.plans import LATTICE_CLASS, VPC, assert_contract_clean, plan_clusters, plan_yaml, problems_for
+from tests.support.plans import status_of, the_route
 from tests.support.plans import ref_to
 
 CLASS = LATTICE_CLASS
+OTHER_VPC = "vpc-0a1b2c3d4e5f60718"
 NETWORK = """
 ---
 apiVersion: application-networking.k8s.aws/v1alpha1
@@ -112,3 +114,58 @@ def test_services_per_network_quota_refuses_routes_past_it():
     assert [r.key for r in result.model.routes()] == ["HTTPRoute/app/web"]
     refused = status_of(result, "HTTPRoute", "app", "web2").parents[0].conditions["Accepted"]
     assert refused.status == "False" and "servicesPerServiceNetwork" in refused.message
+
+
+def test_a_bad_tag_on_a_service_network_is_warned_on_that_object_and_the_rest_kept():
+    result = plan_yaml(CLASS + NETWORK.replace("team=platform", "team=platform,nokeyvalue"))
+    [network] = result.model.service_networks
+    assert network.service_network.tags["team"] == "platform"
+    [warning] = problems_for(result, "ServiceNetwork", None, "shared-net")
+    assert warning.severity == "warning" and "'nokeyvalue' is not key=value" in warning.message
+    assert warning.field == "metadata.annotations[application-networking.k8s.aws/tags]"
+
+
+def test_a_service_network_declared_in_two_clusters_is_one_network_accepted_in_both():
+    clusters = [ClusterSettings(name="east", vpc_id=VPC), ClusterSettings(name="west", vpc_id=OTHER_VPC)]
+    west = NETWORK.replace("team=platform", "team=elsewhere")
+    result = plan_clusters({"east": CLASS + NETWORK, "west": CLASS + west}, clusters)
+    [network] = result.model.service_networks
+    assert network.service_network.tags["team"] == "platform", "the first cluster's declaration is the network"
+    accepted = [s.conditions["Accepted"].status for s in result.statuses
+                if (s.ref.kind, s.ref.name) == ("ServiceNetwork", "shared-net")]
+    assert accepted == ["True", "True"]
+
+
+def test_an_invalid_default_network_name_is_a_settings_problem_and_nothing_is_created():
+    result = plan_yaml(CLASS + GATEWAY + ROUTE, default_service_network=DefaultServiceNetworkSettings(name="Bad_Name"))
+    assert [n.service_network.name for n in result.model.service_networks] == []
+    [problem] = [p for p in result.problems if p.field == "lattice-gateway:defaultServiceNetwork.name"]
+    assert problem.object is None and "'Bad_Name' is not a valid service network name" in problem.message
+    [gateway] = result.model.gateways()
+    assert [a.vpc_identifier for a in gateway.vpc_associations] == [VPC], "the Gateway keeps the cluster's VPC"
+
+
+def test_a_gateway_of_a_class_that_does_not_exist_is_ignored_with_a_warning_until_it_does():
+    result = plan_yaml(CLASS + GATEWAY.replace("gatewayClassName: amazon-vpc-lattice", "gatewayClassName: missing")
+                       + ROUTE)
+    assert result.model.gateways() == ()
+    [warning] = problems_for(result, "Gateway", "infra", "shared-net")
+    assert (warning.severity, warning.field) == ("warning", "spec.gatewayClassName")
+    assert "GatewayClass 'missing' not found" in warning.message
+
+
+def test_gateway_infrastructure_is_warned_as_ignored_and_the_gateway_still_served():
+    infrastructure = GATEWAY.replace("  listeners:", "  infrastructure: {labels: {team: a}}\n  listeners:")
+    result = plan_yaml(CLASS + infrastructure + ROUTE)
+    assert [g.key for g in result.model.gateways()] == ["Gateway/infra/shared-net"]
+    [warning] = problems_for(result, "Gateway", "infra", "shared-net")
+    assert (warning.severity, warning.field) == ("warning", "spec.infrastructure")
+    assert "the field is ignored" in warning.message
+
+
+def test_two_clusters_in_one_vpc_associate_that_vpc_with_the_gateway_once():
+    clusters = [ClusterSettings(name="east", vpc_id=VPC), ClusterSettings(name="west", vpc_id=VPC)]
+    result = plan_clusters({"east": CLASS + GATEWAY + ROUTE, "west": CLASS + GATEWAY}, clusters)
+    [gateway] = result.model.gateways()
+    assert [a.vpc_identifier for a in gateway.vpc_associations] == [VPC]
+    assert_contract_clean(result.model)

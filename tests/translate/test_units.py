@@ -379,6 +379,25 @@ def test_previous_priorities_are_kept_and_an_inserted_rule_gets_a_free_value():
     assert second[0].priority not in previous["HTTPRoute/default/r/http-80"].values()
 
 
+def test_a_rule_inserted_where_no_priority_is_free_renumbers_the_listener_and_says_so():
+    two_rules = """\
+  - matches: [{path: {type: Exact, value: /b}}]
+    backendRefs: [{name: web, port: 80}]
+  - matches: [{path: {type: Exact, value: /c}}]
+    backendRefs: [{name: web, port: 80}]
+"""
+    first = rules_of(plan_yaml(WORLD + route(two_rules)))
+    packed = {"HTTPRoute/default/r/http-80": {rule.key: index + 1 for index, rule in enumerate(first)}}
+    inserted = "  - matches: [{path: {type: Exact, value: /a}}]\n    backendRefs: [{name: web, port: 80}]\n" + two_rules
+    result = plan_yaml(WORLD + route(inserted), previous_priorities=packed)
+    second = rules_of(result)
+    assert [r.match.path.value for r in second] == ["/a", "/b", "/c"]
+    assert len({r.priority for r in second}) == 3 and second[0].priority >= 1
+    [warning] = [p for p in result.problems if p.field == "spec.rules"]
+    assert warning.severity == "warning"
+    assert warning.message.startswith("listener http-80: rules renumbered: no room was left")
+
+
 # --- determinism -----------------------------------------------------------------------------------------
 
 RICH = WORLD + """
