@@ -75,6 +75,8 @@ def _allocate(keys: Sequence[str], previous: Dict[str, int], reserved: set) -> A
 
 
 def _fresh(keys: Sequence[str], reserved: set) -> Allocation:
+    # Never past MAX_PRIORITY: with n keys and r reserved (n + r <= MAX_PRIORITY), the last
+    # value is at most step * n + r, and step * (n + r + 1) <= MAX_PRIORITY (or step is 1).
     step = min(STEP, MAX_PRIORITY // (len(keys) + len(reserved) + 1)) or 1
     result: Dict[str, int] = {}
     last = MIN_PRIORITY - 1
@@ -83,8 +85,6 @@ def _fresh(keys: Sequence[str], reserved: set) -> Allocation:
         while value in reserved:
             value += 1
         result[key] = last = value
-    if last > MAX_PRIORITY:
-        return _renumber_around(keys, reserved)
     return Allocation(result)
 
 
