@@ -11,6 +11,7 @@ import subprocess
 import sys
 import timeit
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import botocore.session
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 from lattice_program.contract.check import (
     ContractViolation,
     RequestContract,
+    _ShapeCompiler,
     _vpc_lattice,
     check_request,
     known_operations,
@@ -780,3 +782,10 @@ def test_faster_than_botocore_param_validator(operation: str) -> None:
 def test_violation_type_is_plain_data() -> None:
     violation = ContractViolation("CreateRule", "priority", "must be at least 1 (got 0)")
     assert violation == ContractViolation("CreateRule", "priority", "must be at least 1 (got 0)")
+
+
+def test_a_shape_type_botocore_does_not_define_fails_closed_naming_it():
+    """A model from a newer botocore with a type we cannot check is refused, not passed."""
+    odd = SimpleNamespace(name="Quaternion", type_name="quaternion", serialization={})
+    with pytest.raises(ValueError, match="shape 'Quaternion' has type 'quaternion', which botocore does not define"):
+        _ShapeCompiler().compile(odd)
