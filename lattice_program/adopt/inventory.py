@@ -56,9 +56,6 @@ class Inventory:
     def of(self, type_: str) -> List[Found]:
         return [item for item in self.items if item.type == type_]
 
-    def by_id(self) -> Dict[str, Found]:
-        return {item.id: item for item in self.items}
-
 
 def read_inventory(client: Any) -> Inventory:
     """Everything, or InventoryIncomplete naming the call that failed."""

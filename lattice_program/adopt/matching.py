@@ -219,9 +219,8 @@ class _Matcher:
             yield Difference(key, ours, theirs, "replace" if key in fixed else "update")
 
     def _config_differences(self, ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> Iterable[Difference]:
+        # ``ours`` went through _plain: a member the plan leaves unset is not there at all.
         for key, value in sorted(ours.items()):
-            if value is None:
-                continue
             actual = theirs.get(key)
             if key == "healthCheck":
                 changed = {k: v for k, v in _plain(value).items() if _plain(actual or {}).get(k) != v}

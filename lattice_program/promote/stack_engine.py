@@ -8,7 +8,7 @@ questions with a double.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
+from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Sequence
 
 from lattice_program.engine import automation
 from lattice_program.promote.preview import Preview
@@ -71,7 +71,3 @@ class AutomationPromotionEngine:
 
 def count_changes(summary: Mapping[str, int]) -> int:
     return sum(count for kind, count in summary.items() if kind not in ("same", "read"))
-
-
-def plain_steps(preview: Preview) -> List[str]:
-    return [f"{step.op} {step.urn}" for step in preview.steps]

@@ -165,3 +165,41 @@ def test_an_interrupted_adopt_is_finished_by_running_it_again(real_pulumi: RealP
     assert len(tagged) == len(finished["imports"]) and set(half) <= set(tagged)
     assert all(client.list_tags_for_resource(resourceArn=arn)["tags"][MANAGED_BY_KEY] == OURS for arn in tagged)
     assert [op for op in mutations(emulator, start) if op != "TagResource"] == []
+
+
+
+def test_a_resource_gone_before_its_import_stops_adopt_and_more_found_later_is_recorded(real_pulumi: RealPulumi,
+                                                                                        tmp_path: Path):
+    root = project(tmp_path)
+    emulator = real_pulumi.emulator
+    client = emulator.client()
+    seeded = seed(client)
+    settings = StackSettings(vpc_id=VPC, cluster_name="hotel", sources=["manifests"])
+    request = AdoptRequest(stack=STACK, project_dir=root, controller=parse_managed_by(CONTROLLER),
+                           objects={"hotel": load_paths([str(root / "manifests")])}, settings=settings)
+    inventory = read_inventory(client)
+    # Someone deletes a rule and its target group after the read: their import cannot find them.
+    client.delete_rule(serviceIdentifier=seeded.services["rates"]["id"],
+                       listenerIdentifier=seeded.listeners["rates"]["id"], ruleIdentifier=seeded.rules["/review"]["id"])
+    client.delete_target_group(targetGroupIdentifier=seeded.target_groups["rates/review"]["id"])
+    start = len(emulator.mutating_calls)
+    with pytest.raises(AdoptError, match="(?s)adopt stopped at step 'import': the pulumi CLI failed:.*"
+                                         "run the same adopt again"):
+        run_adopt(request, client, inventory)
+    assert mutations(emulator, start) == []  # nothing retagged
+
+    # The controller made a service for the checkout route since: adopting again (reading the
+    # account anew) records it beside what was recorded, and finishes the import.
+    checkout = client.create_service(name="checkout-default", tags={
+        MANAGED_BY_KEY: CONTROLLER, "application-networking.k8s.aws/RouteName": "checkout",
+        "application-networking.k8s.aws/RouteNamespace": "default", "application-networking.k8s.aws/RouteType": "http"})
+    stack_file = root / "stacks" / f"Pulumi.{STACK}.yaml"
+    before = yaml.safe_load(stack_file.read_text())["config"]["lattice-gateway:adoption"]["resources"]
+    more = adopt(root)
+    assert steps(more) == {"record": "done", "import": "done", "check": "done", "retag": "done", "hand-over": "done"}
+    after = yaml.safe_load(stack_file.read_text())["config"]["lattice-gateway:adoption"]["resources"]
+    assert [r for r in after if r not in before] == [
+        {"type": "aws:vpclattice/service:Service", "logicalName": "HTTPRoute/default/checkout", "id": checkout["id"],
+         "physicalName": "checkout-default"}]
+    assert len(after) == len(before) + 1 and len(more["imports"]) == 7
+    assert client.list_tags_for_resource(resourceArn=checkout["arn"])["tags"][MANAGED_BY_KEY] == OURS

@@ -89,3 +89,65 @@ def test_a_dry_run_changes_nothing(tmp_path, emulator, seeded, objects, settings
     assert [(s.name, s.status) for s in outcome.steps] == [
         ("record", "would"), ("import", "would"), ("retag", "would"), ("hand-over", "would")]
     assert emulator.mutating_calls[start:] == [] and sorted(p.name for p in root.iterdir()) == ["Pulumi.yaml"]
+
+
+def test_an_account_without_the_controllers_resources_imports_nothing(tmp_path, emulator, objects, settings):
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text("name: lattice-gateway\nruntime: python\n")
+    request = AdoptRequest(stack="dev", project_dir=root, controller=parse_managed_by(CONTROLLER),
+                           objects=objects, settings=settings)
+    outcome = adopt(request, emulator.client(), read_inventory(emulator.client()))
+    assert [(s.name, s.status, s.detail) for s in outcome.steps] == [
+        ("import", "skipped", "nothing the controller made matches an object of the stack")]
+    assert not outcome.refused and outcome.report.imports == ()
+    assert emulator.mutating_calls == [] and sorted(p.name for p in root.iterdir()) == ["Pulumi.yaml"]
+
+
+def test_the_project_name_comes_from_pulumi_yaml_or_the_error_says_what_to_pass(tmp_path):
+    from lattice_program.adopt.handover import project_name
+
+    with pytest.raises(AdoptError, match=f"no Pulumi.yaml in {tmp_path}: pass the project root as --project-dir"):
+        project_name(tmp_path)
+    (tmp_path / "Pulumi.yml").write_text("name: [unclosed\n")
+    with pytest.raises(AdoptError, match=f"{tmp_path / 'Pulumi.yml'} is not valid YAML"):
+        project_name(tmp_path)
+    (tmp_path / "Pulumi.yml").write_text("name: platform\nruntime: python\n")
+    assert project_name(tmp_path) == "platform"
+
+
+def test_a_replacement_the_engine_refuses_after_the_import_stops_before_retagging(tmp_path, emulator, seeded, objects,
+                                                                                   settings):
+    """The post-import preview is the engine's word: when it would replace an adopted resource
+    (protected, the engine refuses it), adoption stops there and retags nothing."""
+    from pulumi.automation import CommandResult as Result
+
+    from lattice_program.vocabulary.settings import ServiceNetworkSettings, merged
+    from tests.support.pulumi_cli import FakePulumiCLI
+
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text("name: lattice-gateway\nruntime: python\n")
+    found = survey(objects, settings, read_inventory(emulator.client()), parse_managed_by(CONTROLLER), OURS,
+                   stack="dev", project="lattice-gateway")
+    # Recorded by an earlier adopt that stopped before its import: only the import and what follows remain.
+    recorded = merged(settings, adoption=adoption_record(found, OURS, None), service_networks={
+        "my-hotel": ServiceNetworkSettings(existing=seeded.network["id"])})
+    service = next(m.planned.urn for m in found.report.imports if m.planned.name == "HTTPRoute/default/rates")
+    cli = FakePulumiCLI(stacks=("dev",), changes={"up": {"same": 8}})
+    cli.failures["preview"] = Result(stdout="", code=255, stderr=f'error: unable to replace resource "{service}"\n'
+                                     "as it is currently marked for protection")
+    start = len(emulator.mutating_calls)
+    request = AdoptRequest(stack="dev", project_dir=root, controller=parse_managed_by(CONTROLLER), objects=objects,
+                           settings=recorded, pulumi_command=cli)
+    outcome = adopt(request, emulator.client(), read_inventory(emulator.client()))
+    assert [(s.name, s.status) for s in outcome.steps] == [("record", "already"), ("import", "done"),
+                                                            ("check", "refused")]
+    assert outcome.steps[-1].detail.startswith(
+        "the post-import preview would replace HTTPRoute/default/rates because of inputs the engine did not name. "
+        "The resources stay protected")
+    assert outcome.refused and emulator.mutating_calls[start:] == []  # no ManagedBy retagged
+    sent = [command for command in cli.commands() if command[0] in ("up", "preview")]
+    assert [command[0] for command in sent] == ["up", "preview"]
+    targeted = [sent[0][i + 1] for i, arg in enumerate(sent[0]) if arg == "--target"]
+    assert sorted(targeted) == _import_targets(found)  # the import touches the adopted resources only

@@ -4,6 +4,7 @@ physical names, with our ManagedBy tag; while adopt imports, every input from AW
 from __future__ import annotations
 
 import pulumi
+import pytest
 
 from lattice_program.program.adoption import MANAGED_BY_TAG, adoption_transformation
 from lattice_program.vocabulary.settings import AdoptedResourceSettings, AdoptionSettings
@@ -45,3 +46,47 @@ def test_the_import_run_takes_every_input_from_aws_and_depends_on_nothing():
     assert set(result.opts.ignore_changes) >= {"name", "tags", "customDomainName", "tagsAll"}
     assert not result.opts.depends_on and result.opts.protect is True
     assert declared.opts.depends_on == ["a rule the import does not create"]  # the program's own options untouched
+
+
+def test_only_networks_adopted_by_name_are_resolved_the_others_are_kept():
+    import boto3
+    from botocore.stub import Stubber
+
+    from lattice_program.program.adoption import resolve_names
+    from lattice_program.vocabulary.settings import ServiceNetworkSettings
+    from tests.support.plans import plan_yaml
+    from tests.support.world import gateway, gateway_class, world
+
+    arn = "arn:aws:vpc-lattice:us-west-2:111122223333:servicenetwork/sn-0123456789abcdef0"
+    model = plan_yaml(world(gateway_class(), gateway("edge", "infra"), gateway("internal", "infra")),
+                      service_networks={"edge": ServiceNetworkSettings(existing="shared-network")}).model
+    lattice = boto3.client("vpc-lattice", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(lattice) as stub:
+        stub.add_response("list_service_networks", {"items": [{"name": "shared-network", "arn": arn}]}, {})
+        resolved = resolve_names(model, lattice)
+    by_name = {g.service_network.name: g for g in resolved.gateways()}
+    assert by_name["edge"].service_network.existing == arn
+    untouched = next(g for g in model.gateways() if g.service_network.name == "internal")
+    assert by_name["internal"] is untouched and untouched.service_network.existing is None
+
+
+@pytest.mark.parametrize("raw", ["{not json", '{"managedBy": 7, "resources": "none"}'])
+def test_an_unreadable_adoption_record_names_the_key_and_the_fix(raw):
+    from lattice_program.program.adoption import AdoptionError, recorded_adoption
+
+    with pytest.raises(AdoptionError, match="(?s)lattice-gateway:adoption is not an adoption record latticectl adopt "
+                                            "wrote .*rerun `latticectl adopt`, or remove the key"):
+        recorded_adoption(raw)
+    assert recorded_adoption(None) is None
+    assert recorded_adoption(RECORD.model_dump_json(by_alias=True)) == RECORD
+
+
+def test_the_program_stops_on_an_unreadable_adoption_record():
+    from lattice_program.program.adoption import register_adoption
+
+    pulumi.runtime.set_all_config({"lattice-gateway:adoption": "{not json"})
+    try:
+        with pytest.raises(pulumi.RunError, match="lattice-gateway:adoption is not an adoption record"):
+            register_adoption()
+    finally:
+        pulumi.runtime.set_all_config({})

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from typer.testing import CliRunner
 
 from lattice_program.promote import recorder
 from lattice_program.promote.promotion import Promoter
@@ -70,3 +71,22 @@ def emulator():
 def world(tmp_path, emulator, monkeypatch):
     monkeypatch.delenv(STORE_ENV, raising=False)
     return World(tmp_path / "platform", emulator)
+
+
+@pytest.fixture
+def cli(world, monkeypatch):
+    """latticectl on the world's project: the engine double, boto3 sent to the emulator."""
+    from cli import promote as commands
+    from cli.main import app
+
+    for key, value in world.emulator.environ().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(commands, "make_engine", lambda project_dir, echo: world.engine)
+    # The world's promoter: its clock (soak time) and the emulator as its Lattice client.
+    monkeypatch.setattr(commands, "make_promoter", lambda project_dir, echo=None: world.promoter)
+
+    def invoke(*args: str, code: int = 0):
+        result = CliRunner().invoke(app, [*args, "--project-dir", str(world.root)])
+        assert result.exit_code == code, result.output
+        return result
+    return invoke

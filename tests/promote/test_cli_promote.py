@@ -6,32 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-from typer.testing import CliRunner
-
-from cli.main import app
 from tests.promote.doubles import FakeEngine
 from tests.support.automation_double import answer_operations
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli(world, monkeypatch):
-    """latticectl on the world's project: the engine double, boto3 sent to the emulator."""
-    from cli import promote as commands
-
-    for key, value in world.emulator.environ().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr(commands, "make_engine", lambda project_dir, echo: world.engine)
-    # The world's promoter: its clock (soak time) and the emulator as its Lattice client.
-    monkeypatch.setattr(commands, "make_promoter", lambda project_dir, echo=None: world.promoter)
-
-    def invoke(*args: str, code: int = 0):
-        result = runner.invoke(app, [*args, "--project-dir", str(world.root)])
-        assert result.exit_code == code, result.output
-        return result
-    return invoke
 
 
 def test_every_successful_up_records_the_release_it_applied(world, cli, monkeypatch):
@@ -166,3 +142,38 @@ def test_plan_of_a_promoted_stack_shows_its_pinned_release_not_the_manifests(wor
                if r["type"] == "aws:vpclattice/service:Service"]
     assert domains == ["shop.staging.example.com"]
     assert any("pinned to a promoted release" in p["message"] for p in document["problems"])
+
+
+def test_rollback_applies_the_previous_release_and_unhold_lifts_its_hold(world, cli):
+    first = world.verified_dev()
+    world.serving("staging")
+    cli("promote", "dev", "staging", "--yes")
+    (world.root / "manifests" / "00-extra.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    world.verified_dev()
+    cli("promote", "dev", "staging", "--yes")
+    done = cli("rollback", "staging", "--yes", "--reason", "checkout 500s").stdout
+    assert f"rollback of release {first.digest} into staging: same 4, update 1" in done
+    assert "verified in staging" in done and "reason: checkout 500s" in world.stack_file("staging")
+    lifted = cli("unhold", "staging").stdout
+    assert "stack staging is not held (" in lifted and "hold:" not in world.stack_file("staging")
+    assert cli("unhold", "staging").stdout.strip() == "stack staging is not held already"
+
+
+def test_verify_exits_1_when_a_check_fails(world, cli):
+    world.up_dev()
+    world.serving("dev", healthy=False)
+    failed = cli("verify", "dev", code=1).stdout
+    assert "failed  target group checkout: no targets registered" in failed
+    assert failed.strip().endswith("verification FAILED in dev")
+
+
+def test_approve_records_the_approval_of_that_preview(world, cli):
+    preview = "sha256:" + "b" * 64
+    assert cli("approve", "prod", preview, "--note", "planned").stdout.strip() == \
+        f"preview {preview} of stack prod approved"
+    store = world.promoter.store(world.promoter.stack("prod"))
+    assert store.approved("prod", preview) and not store.approved("staging", preview)
+
+
+def test_history_of_a_stack_that_applied_nothing_says_so(world, cli):
+    assert cli("history", "staging").stdout.strip() == "stack staging has applied no recorded release"

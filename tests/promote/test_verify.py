@@ -71,3 +71,26 @@ def test_the_probe_command_runs_with_the_service_name_and_its_exit_decides(emula
                        resolve=lambda name: False)
     probe = next(c for c in bad.checks if c.subject.endswith("probe"))
     assert not bad.passed and probe.detail == "exit 7 connection refused"
+
+
+def test_a_target_group_that_cannot_be_listed_fails_naming_the_call(emulator):
+    result = verify_stack({"targetGroups": {"gone": "tg-0123456789abcdef0"}}, emulator.client())
+    (check,) = result.checks
+    assert not result.passed and check.subject == "target group gone"
+    assert check.detail.startswith("ListTargets failed:") and "ResourceNotFoundException" in check.detail
+
+
+def test_a_probe_command_that_cannot_run_fails_the_verification(emulator, tmp_path):
+    outputs = _service(emulator.client(), "unprobed")
+    missing = str(tmp_path / "no-such-probe")
+    result = verify_stack(outputs, emulator.client(), probe_command=f"{missing} --quick", resolve=lambda name: False)
+    probe = next(c for c in result.checks if c.subject.endswith("probe"))
+    assert not result.passed and probe.result == "failed"
+    assert probe.detail.startswith(f"{(missing + ' --quick')!r} could not run:")
+
+
+def test_a_name_this_machine_resolves_passes_the_dns_check():
+    from lattice_program.promote.verify import _resolvable
+
+    assert _resolvable("localhost") is True
+    assert _resolvable("no-such-name.invalid") is False
