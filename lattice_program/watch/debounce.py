@@ -26,10 +26,6 @@ class Debouncer:
             self._first = now
         self._last = now
 
-    @property
-    def pending(self) -> bool:
-        return self._first is not None
-
     def due_at(self) -> Optional[float]:
         """When the converge is due, or ``None`` with no change pending."""
         if self._first is None or self._last is None:

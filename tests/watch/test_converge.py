@@ -275,3 +275,110 @@ def test_a_frozen_stack_takes_no_converge_and_each_applied_update_is_recorded_on
 
     failing = converger(EngineDouble(), lambda: objects(weight_b=20), on_applied=broken)
     assert failing.converge_once() is Outcome.APPLIED and failing.status.state is State.READY
+
+
+def test_no_failure_yet_means_no_wait():
+    backoff = Backoff(base=4, cap=60, jitter=0)
+    assert backoff.delay(0) == 0.0 and backoff.delay(-2) == 0.0
+    assert backoff.delay(1) == 4  # the first failure waits the base
+
+
+class UnreadableOutputsEngine(EngineDouble):
+    """The stack's outputs cannot be read (the backend is unreachable) for ``times`` calls."""
+
+    def __init__(self, times: int) -> None:
+        super().__init__()
+        self.unreadable = times
+
+    def outputs(self) -> Mapping[str, Any]:
+        if self.unreadable:
+            self.unreadable -= 1
+            self.calls.append("outputs-failed")
+            raise PulumiCommandFailed(command="stack output", stack="dev", cli_exit_code=255,
+                                      stderr_tail="backend unreachable")
+        return super().outputs()
+
+
+def test_unreadable_stack_outputs_are_retried_with_backoff_and_never_stall():
+    """With no desired digest known there is nothing to stall on: failures keep retrying."""
+    engine = UnreadableOutputsEngine(times=4)
+    loop = converger(engine, objects, backoff=Backoff(base=2, cap=60, jitter=0))
+    outcomes = [loop.converge_once() for _ in range(4)]
+    assert outcomes == [Outcome.FAILED] * 4
+    assert loop.status.state is State.PROGRESSING and loop.status.reason == "Retrying"
+    assert loop.status.consecutive_failures == 4 and loop.status.next_retry_in == 16
+    assert "backend unreachable" in loop.status.message and "retry 4 in 16s" in loop.status.message
+    assert "preview" not in engine.calls and "up" not in engine.calls
+    assert loop.converge_once() is Outcome.APPLIED and loop.status.consecutive_failures == 0
+
+
+def test_a_plan_that_raises_is_a_failed_pass_and_changes_nothing(caplog):
+    """Objects keyed by a cluster the stack settings do not name make the pipeline raise."""
+    engine = EngineDouble()
+    stray = observation_of({"west": objects().objects[CLUSTER]})
+    loop = converger(engine, lambda: stray, backoff=Backoff(base=3, cap=60, jitter=0))
+    assert loop.converge_once() is Outcome.FAILED
+    assert engine.calls == ["outputs"]  # read, then nothing previewed or applied
+    assert loop.status.reason == "Retrying" and loop.status.next_retry_in == 3
+    assert "['west'] that the stack settings do not name" in loop.status.message
+    assert "stack dev: planning failed" in caplog.text
+
+
+class CancelRefusedEngine(EngineDouble):
+    def cancel(self) -> None:
+        self.calls.append("cancel")
+        raise PulumiCommandFailed(command="cancel", stack="dev", cli_exit_code=255, stderr_tail="cancel refused")
+
+
+def test_a_dead_holders_lock_that_cannot_be_broken_is_a_failure_and_nothing_is_applied():
+    engine = CancelRefusedEngine()
+    dead = holder(2 ** 22 + 12345, socket.gethostname())
+    engine.fail_with = [StackLocked("dev", work_dir=Path("."), detail="locked", holders=[dead])]
+    loop = converger(engine, objects)
+    assert loop.converge_once() is Outcome.FAILED
+    assert engine.calls == ["outputs", "preview", "cancel"]
+    assert loop.status.reason == "Retrying" and "cancel refused" in loop.status.message
+    assert loop.status.desired_digest is not None  # known: repeated failures would stall on it
+
+
+def test_a_warning_from_recording_the_applied_release_is_logged_and_the_update_stands(caplog):
+    loop = converger(EngineDouble(), objects, on_applied=lambda observation: "release store is 2 releases behind")
+    assert loop.converge_once() is Outcome.APPLIED and loop.status.state is State.READY
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["stack dev: release store is 2 releases behind"]
+
+
+def test_a_drift_check_runs_only_on_a_ready_stack_with_a_complete_read(caplog):
+    engine = EngineDouble()
+    read = {"complete": True}
+    loop = converger(engine, lambda: Observation(objects().objects, complete=read["complete"]))
+    assert loop.resync(remediate=True) is Outcome.INCOMPLETE_READ  # not converged yet: the loop's job
+    assert engine.calls == []
+    assert loop.converge_once() is Outcome.APPLIED
+    read["complete"] = False
+    assert loop.resync(remediate=True) is Outcome.INCOMPLETE_READ
+    assert "refresh-preview" not in engine.calls
+    read["complete"] = True
+    engine.fail_with = [PulumiCommandFailed(command="preview", stack="dev", cli_exit_code=255,
+                                            stderr_tail="refresh throttled")]
+    assert loop.resync(remediate=True) is Outcome.FAILED
+    assert engine.calls[-1] == "refresh-preview"
+    assert loop.status.state is State.READY and loop.status.reason == "Applied"  # a failed check changes nothing
+    assert "drift check failed" in caplog.text and "refresh throttled" in caplog.text
+    assert loop.converge_once() is Outcome.UP_TO_DATE  # and asks for no repair
+
+
+def test_a_stall_stays_when_the_stack_outputs_cannot_be_read():
+    engine = EngineDouble(preview={"delete": 40})
+    loop = converger(engine, objects, max_deletions=25)
+    assert loop.converge_once() is Outcome.DELETIONS_REFUSED
+    engine.stack_outputs = {"modelDigest": loop.status.desired_digest}  # applied by a person...
+
+    def unreadable() -> Mapping[str, Any]:
+        raise PulumiCommandFailed(command="stack output", stack="dev", cli_exit_code=255, stderr_tail="offline")
+
+    engine.outputs = unreadable  # ...but the daemon cannot see it yet
+    assert loop.resync(remediate=False) is Outcome.STALLED
+    assert loop.status.state is State.STALLED and loop.status.reason == "DeletionsRefused"
+    del engine.outputs  # readable again: the person's update is seen
+    assert loop.resync(remediate=False) is Outcome.UP_TO_DATE and loop.status.state is State.READY

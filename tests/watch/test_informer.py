@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import contextlib
+import json
 import logging
 import math
 import threading
@@ -388,3 +389,117 @@ def test_stop_ends_every_thread_promptly(double, api, state):
     assert cache.stop(timeout=1.0)
     assert time.monotonic() - started < 1.0
     assert not any(t.name.startswith("informer/east/") for t in threading.enumerate())
+
+
+# -- what a watch may send ------------------------------------------------------------------
+
+BEYOND_64_BITS = 2 ** 70
+
+
+def json_line(event: Dict[str, Any]) -> bytes:
+    """As the API server writes it."""
+    return json.dumps(event).encode() + b"\n"
+
+
+def test_a_listed_object_holding_an_integer_beyond_64_bits_is_cached(double, start):
+    """orjson cannot encode it; the cache encodes that object with json instead of failing the list."""
+    big = service("big", "shop")
+    big["spec"]["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": BEYOND_64_BITS}}
+    double.store.put_all([big, service("small", "shop")])
+    informer, changes = start()
+    assert informer.complete and names(changes) == [(ADDED, "big"), (ADDED, "small")]
+    cached = {o["metadata"]["name"]: o for o in informer.objects()}
+    # orjson reads it back as a float (2**70 is one exactly; see the informer's decoding).
+    assert cached["big"]["spec"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] == BEYOND_64_BITS
+    assert changes[0].object["spec"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] == BEYOND_64_BITS
+
+
+def test_a_watch_event_without_kind_gets_the_kind_a_list_would_give():
+    changes: List[Change] = []
+    informer = Informer(None, SERVICE, cluster="east", on_change=changes.append)
+    bare = {key: value for key, value in service("b", "shop").items() if key not in ("kind", "apiVersion")}
+    bare["metadata"]["resourceVersion"] = "6"
+    informer.feed([json_line({"type": ADDED, "object": bare})])
+    [cached] = informer.objects()
+    assert (cached["apiVersion"], cached["kind"]) == ("v1", "Service")
+    assert cached["metadata"]["name"] == "b" and informer.resource_version == "6"
+    assert [(c.type, c.name, c.object.get("kind")) for c in changes] == [(ADDED, "b", "Service")]
+
+
+@pytest.mark.parametrize("line, problem", [
+    (b'[{"type": "ADDED"}]', "the watch sent something that is not an event: b'[{\"type\": \"ADDED\"}]'"),
+    (b'{"type": "ADDED", "object": "cart"}', "the watch sent something that is not an event"),
+    (b'{"type": "ADDED", "object": {"kind": ', "the watch sent a line that is not JSON: b'{\"type\": \"ADDED\""),
+], ids=["not-an-object", "object-not-a-mapping", "not-json"])
+def test_a_line_that_is_not_an_event_is_an_error_and_leaves_the_cache_alone(line, problem):
+    informer = Informer(None, SERVICE, cluster="east")
+    good = service("a", "shop")
+    good["metadata"]["resourceVersion"] = "3"
+    with pytest.raises(InformerError) as raised:
+        informer.feed([json_line({"type": ADDED, "object": good}), line + b"\n"])
+    assert str(raised.value).startswith(problem)
+    assert [o["metadata"]["name"] for o in informer.objects()] == ["a"]  # what came before stands
+    assert informer.resource_version == "3"
+
+
+def test_a_refused_watch_backs_off_keeps_the_cache_complete_and_resumes_without_a_list(double, start):
+    _services(double, "a")
+    forbidden = double.fail(plural="services", code=403, reason="Forbidden", message="watch not allowed",
+                            when=lambda request: request.is_watch)
+    informer, changes = start(wait=False)
+    assert informer.synced.wait(3.0)
+    eventually(lambda: informer.last_error == "watch refused: HTTP 403 Forbidden")
+    assert informer.complete and informer.failure is None  # the list is good: the cache may be used
+    double.failures.remove(forbidden)
+    double.store.put(service("b", "shop"))
+    eventually(lambda: equals_server(informer, double) and informer.last_error is None)
+    assert names(changes) == [(ADDED, "a"), (ADDED, "b")] and informer.requests.lists == 1
+
+
+class SurprisedInformer(Informer):
+    """Meets, once, an answer its code did not foresee while reading a watch."""
+
+    surprised = False
+
+    def feed(self, chunks):
+        if not self.surprised:
+            self.surprised = True
+            raise KeyError("an answer nobody foresaw")
+        return super().feed(chunks)
+
+
+def test_an_unforeseen_failure_is_logged_and_the_informer_starts_over_from_a_list(double, api, caplog):
+    _services(double, "a")
+    informer = SurprisedInformer(api, SERVICE, cluster="east", **FAST)
+    with running(informer):
+        eventually(lambda: informer.requests.lists == 2 and informer.complete)
+        double.store.put(service("b", "shop"))
+        eventually(lambda: equals_server(informer, double) and informer.last_error is None)
+    assert "east/Service: unexpected failure; listing again" in caplog.text
+    assert "KeyError('an answer nobody foresaw')" in caplog.text  # the retry warning names it
+
+
+def test_a_cache_used_as_a_context_starts_once_and_stops_its_threads_on_exit(double, api):
+    _services(double, "a")
+    cache = ClusterCache(api, "east", (SERVICE,), start=False, **FAST)
+    assert not any(t.name == "informer/east/Service" for t in threading.enumerate())  # waits for start()
+    with cache as entered:
+        assert entered is cache and cache.wait_synced(3.0)
+        assert [o.body["metadata"]["name"] for o in cache.objects()] == ["a"]
+        with pytest.raises(RuntimeError, match="the cache of cluster 'east' is already started"):
+            cache.start()
+    assert not any(t.name == "informer/east/Service" for t in threading.enumerate())
+
+
+def test_waiting_for_a_sync_that_cannot_happen_gives_up_at_the_timeout(double, api):
+    double.refuse_connections()
+    cache = ClusterCache(api, "east", (SERVICE,), **FAST)
+    try:
+        started = time.monotonic()
+        assert cache.wait_synced(0.2) is False
+        assert 0.2 <= time.monotonic() - started < 1.0
+        assert not cache.synced and not cache.complete
+        (failure,) = cache.failures()
+        assert failure.startswith("Service: not listed yet")
+    finally:
+        cache.stop()

@@ -13,6 +13,7 @@ import time
 from typing import Iterator, List, Optional
 
 import pytest
+import urllib3
 from kubernetes import client
 
 from tests.support.kube import KubeApiServer
@@ -282,3 +283,92 @@ def test_the_default_identity_names_host_and_process():
     host, pid, suffix = elector.identity.rsplit("_", 2)
     assert (host, pid, len(suffix)) == (socket.gethostname(), str(os.getpid()), 8)
 
+
+
+# -- what goes wrong ---------------------------------------------------------------------------
+
+def one_try_elector(api, namespace: str, identity: str = "a", **options) -> LeaderElector:
+    return LeaderElector(api, namespace, NAME, identity, lease_duration=LEASE, renew_deadline=RENEW,
+                         retry_period=RETRY, **options)
+
+
+def lease_exists(server: KubeApiServer, namespace: str) -> bool:
+    try:
+        client.CoordinationV1Api(server.admin).read_namespaced_lease(NAME, namespace)
+    except client.exceptions.ApiException as error:
+        assert error.status == 404
+        return False
+    return True
+
+
+@real
+def test_a_read_or_a_write_the_server_refuses_is_a_failed_try_never_leadership(kube_apiserver, kube_namespace, caplog):
+    from tests.support.kube import RESTRICTED
+
+    forbidden = one_try_elector(kube_apiserver.api_client(RESTRICTED), kube_namespace)
+    assert forbidden.try_acquire_or_renew() is False
+    assert not forbidden.is_leader and forbidden.leader_identity is None  # leadership still unknown
+    assert f"lease {kube_namespace}/{NAME}: read failed: HTTP 403" in caplog.text
+    no_namespace = one_try_elector(kube_apiserver.api_client(), "no-such-namespace")
+    assert no_namespace.try_acquire_or_renew() is False  # read: 404, so create: 404 (no namespace)
+    assert "lease no-such-namespace/lattice-gateway-dev: write failed: HTTP 404" in caplog.text
+    assert not no_namespace.is_leader
+    cut = one_try_elector(ConnectionCutOnWrites(kube_apiserver.api_client().configuration), kube_namespace)
+    assert cut.try_acquire_or_renew() is False  # read: 404; the create never arrives
+    assert "write failed: ProtocolError('connection reset by peer')" in caplog.text
+    assert not cut.is_leader and not lease_exists(kube_apiserver, kube_namespace)
+
+
+class ConnectionCutOnWrites(client.ApiClient):
+    """Reads reach the server; every write loses its connection on the way."""
+
+    def call_api(self, method, url, *args, **kwargs):
+        if method in ("POST", "PUT"):
+            raise urllib3.exceptions.ProtocolError("connection reset by peer")
+        return super().call_api(method, url, *args, **kwargs)
+
+
+@real
+def test_release_gives_up_only_a_lease_this_elector_holds(kube_apiserver, kube_namespace, caplog):
+    coordination = client.CoordinationV1Api(kube_apiserver.admin)
+    a = one_try_elector(kube_apiserver.api_client(), kube_namespace)
+    assert a.release() is False and not lease_exists(kube_apiserver, kube_namespace)  # never led: nothing to give
+
+    assert a.try_acquire_or_renew() and a.is_leader
+    lease = coordination.read_namespaced_lease(NAME, kube_namespace)
+    lease.spec.holder_identity = "b"  # b took it over meanwhile
+    coordination.replace_namespaced_lease(NAME, kube_namespace, lease)
+    assert a.release() is False
+    assert coordination.read_namespaced_lease(NAME, kube_namespace).spec.holder_identity == "b"  # b's still
+    assert not a.is_leader
+
+    assert a.try_acquire_or_renew() is False  # b holds it, not lapsed
+    coordination.delete_namespaced_lease(NAME, kube_namespace)
+    assert a.try_acquire_or_renew() and a.is_leader  # gone: created anew
+    coordination.delete_namespaced_lease(NAME, kube_namespace)
+    assert a.release() is False  # nothing to release: it lapses instead
+    assert not a.is_leader
+    assert f"lease {kube_namespace}/{NAME}: release failed: HTTP 404" in caplog.text
+
+
+@real
+def test_a_callback_that_fails_does_not_stop_the_election(kube_apiserver, kube_namespace, caplog):
+    def broken() -> None:
+        raise RuntimeError("the daemon's hook broke")
+
+    elector = one_try_elector(kube_apiserver.api_client(), kube_namespace, on_started_leading=broken,
+                              on_new_leader=lambda holder: broken())
+    stop = threading.Event()
+    runner = threading.Thread(target=elector.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        eventually(lambda: elector.is_leader)
+        renewed = client.CoordinationV1Api(kube_apiserver.admin).read_namespaced_lease(NAME, kube_namespace)
+        eventually(lambda: client.CoordinationV1Api(kube_apiserver.admin).read_namespaced_lease(
+            NAME, kube_namespace).spec.renew_time > renewed.spec.renew_time, timeout=2 * RETRY + 1)
+        assert elector.is_leader  # still leading, still renewing
+    finally:
+        stop.set()
+        runner.join(3)
+    assert caplog.text.count("a leader election callback failed") >= 2  # both hooks, logged with their traceback
+    assert "RuntimeError: the daemon's hook broke" in caplog.text

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from lattice_program.vocabulary.status import Condition, ObjectRef, ObjectStatus, ParentStatus
+from kubernetes import client as k8s_client
+
 from lattice_program.watch.status_writer import (
     ARN_ANNOTATION,
     DOMAIN_ANNOTATION,
     LatticeOutcome,
+    StatusWriter,
     desired_status,
     route_annotations,
 )
@@ -93,3 +96,16 @@ def test_the_anchors_annotations_come_from_the_stack_outputs():
         ARN_ANNOTATION: "arn:aws:vpc-lattice:us-west-2:1:service/svc-1",
         DOMAIN_ANNOTATION: "cart-shop-1.7d67968.vpc-lattice-svcs.us-west-2.on.aws"}
     assert route_annotations(ROUTE, {}) == {}
+
+
+def test_a_cluster_that_cannot_be_reached_fails_its_objects_with_the_reason():
+    unreachable = k8s_client.Configuration()
+    unreachable.host = "http://127.0.0.1:9"  # discard: nothing listens
+    unreachable.retries = 0
+    writer = StatusWriter({"east": k8s_client.ApiClient(unreachable)})
+    edge = ObjectRef("Gateway", "shop", "edge", "gateway.networking.k8s.io/v1", "east")
+    status = ObjectStatus(edge, conditions={"Accepted": Condition("Accepted", "True", "Accepted")})
+    report = writer.write([status], lambda ref: gateway("edge", "shop"), {}, APPLIED)
+    [failure] = report.failed
+    assert failure.startswith(f"{edge}: ") and "Connection refused" in failure
+    assert report.written == [] and report.unchanged == 0
