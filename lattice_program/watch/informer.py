@@ -306,7 +306,7 @@ class Informer:
             try:
                 event = orjson.loads(line)
             except orjson.JSONDecodeError:
-                event = _stdlib_loads(line)  # orjson refuses integers beyond 64 bits; json does not
+                event = _stdlib_loads(line)  # orjson refuses NaN and Infinity, which json reads
             if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
                 raise InformerError(f"the watch sent something that is not an event: {bytes(line[:200])!r}")
             event_type, body = event.get("type"), event["object"]
@@ -412,7 +412,6 @@ def _encode(body: Dict[str, Any]) -> bytes:
 
 
 def _decode(encoded: bytes) -> Dict[str, Any]:
-    try:
-        return orjson.loads(encoded)["object"]
-    except orjson.JSONDecodeError:
-        return json.loads(encoded)["object"]
+    # Whatever _encode wrote orjson reads: it writes NaN as null, and reads an integer beyond
+    # 64 bits as a float (which no API server sends: it decodes numbers to int64 or float64).
+    return orjson.loads(encoded)["object"]
