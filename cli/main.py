@@ -252,16 +252,20 @@ def _confirm(operation: str, stack: str, project_dir: Path, *, yes: bool, confir
     """Ask before changing anything; a protected stack's destroy wants its name typed."""
     from .inputs import InputError, load_settings
 
-    protected = False
+    protected, unreadable = False, None
     if operation == "destroy":
         try:
             protected = load_settings(project_dir, stack).protect
-        except InputError:
-            protected = False
+        except InputError as error:
+            # Settings that cannot be read cannot show that the stack is not protected.
+            protected, unreadable = True, error
     interactive = sys.stdin.isatty()
     if protected:
         if confirm_stack == stack:
             return
+        if not interactive and unreadable is not None:
+            _fail(f"stack {stack} may be protected: its settings cannot be read ({unreadable}): destroy it only "
+                  f"with --confirm-stack {stack}, or from a terminal", EXIT_USAGE)
         if not interactive:
             _fail(f"stack {stack} is protected (lattice-gateway:protect): destroy it only with --confirm-stack "
                   f"{stack}, or from a terminal", EXIT_USAGE)
