@@ -77,9 +77,6 @@ def documents(text: str) -> Iterator[Document]:
                 raise _reader_refusal(error, text) from None
             except yaml.YAMLError as error:
                 raise YamlRefused(f"malformed YAML: {error}") from None
-            if node is None:
-                index += 1
-                continue
             _check(node, text)
             try:
                 body = loader.construct_document(node)

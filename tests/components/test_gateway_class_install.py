@@ -123,7 +123,8 @@ def test_invalid_install_config_stops_the_program_naming_the_key(runtime, stack_
 
 @pytest.mark.needs_kube_apiserver
 def test_the_declared_class_object_is_valid_for_the_real_crd(runtime, kube_apiserver):
-    objects = ClusterObjects(class_name="amazon-vpc-lattice", controller_name=CONTROLLER_NAME, clusters=("a",),
+    # A name no other test of the session creates: the shared amazon-vpc-lattice class may exist already.
+    objects = ClusterObjects(class_name="lattice-install-check", controller_name=CONTROLLER_NAME, clusters=("a",),
                              create_class=True)
     GatewayClass(KEY, GatewayClassArgs(spec=GatewayClassSpec(key=KEY, controller_name=CONTROLLER_NAME),
                                        cluster_objects=objects))
@@ -132,4 +133,4 @@ def test_the_declared_class_object_is_valid_for_the_real_crd(runtime, kube_apise
             "metadata": declared.inputs["metadata"], "spec": declared.inputs["spec"]}
     stored = kube_apiserver.request("POST", "/apis/gateway.networking.k8s.io/v1/gatewayclasses", body, dryRun="All")
     assert stored["spec"]["controllerName"] == CONTROLLER_NAME
-    assert stored["metadata"]["name"] == "amazon-vpc-lattice"
+    assert stored["metadata"]["name"] == "lattice-install-check"
