@@ -1,7 +1,7 @@
 """On-demand mutation testing of the translator (not in CI: it takes long on 2 cores).
 
     nice -n 19 .venv/bin/python tools/mutate.py weights            # one module
-    nice -n 19 .venv/bin/python tools/mutate.py --all               # every configured module
+    nice -n 19 .venv/bin/python tools/mutate.py --all -j 2          # every configured module, two at a time
     .venv/bin/python tools/mutate.py naming --list                  # the mutants, not run
 
 The modules and the tests that guard each are configured in pyproject.toml
@@ -26,8 +26,9 @@ edits to the working tree are not disturbed), with every cache it builds.
 
 Mutants that only change the text of a message (prose: a string literal with a space in
 it, or anything inside an f-string whose text has one; or the argument of a ``raise``)
-are counted apart: a test pinning every
+are not run unless ``--messages`` is given, and then counted apart: a test pinning every
 message's wording would be a test of the wording.  The score is killed / code mutants.
+``--jobs N`` runs N mutants at a time.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ import select
 import signal
 import sys
 import time
+import threading
 import tomllib
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -296,8 +299,11 @@ def _hypothesis_quiet() -> None:
 
 def _in_fork(work, timeout: float) -> Tuple[str, Optional[object]]:
     """Run ``work()`` in a forked child; ("ok", its JSON result), ("failed", None) or ("timeout", None)."""
-    reader, writer = os.pipe()
-    pid = os.fork()
+    with _FORK_LOCK:  # another job's child must not inherit this pipe's writer (its reader would never see EOF)
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid != 0:
+            os.close(writer)
     if pid == 0:  # the child
         os.close(reader)
         os.setpgid(0, 0)
@@ -314,7 +320,6 @@ def _in_fork(work, timeout: float) -> Tuple[str, Optional[object]]:
         finally:
             os.close(writer)
             os._exit(code)
-    os.close(writer)
     _RUNNING.add(pid)
     try:
         return _wait(pid, reader, timeout)
@@ -346,6 +351,9 @@ def _wait(pid: int, reader: int, timeout: float) -> Tuple[str, Optional[object]]
 
 
 _RUNNING: set = set()  # forked children (each its own process group), to stop with us
+# Held around every fork and every print: a child forked while another thread holds a lock
+# (a pipe half made, the stdout buffer's) would inherit it held.
+_FORK_LOCK = threading.Lock()
 
 
 def _stop_children(signum, frame) -> None:
@@ -419,6 +427,7 @@ class Score:
     survivors: List[Tuple[Mutant, str]] = field(default_factory=list)
     message_killed: int = 0
     message_survivors: List[Tuple[Mutant, str]] = field(default_factory=list)
+    message_not_run: int = 0
 
     @property
     def code_total(self) -> int:
@@ -438,7 +447,8 @@ def load_config() -> Dict[str, dict]:
     return table["modules"]
 
 
-def measure(short: str, config: dict, *, only_list: bool, verbose: bool, lines: Optional[set] = None) -> Score:
+def measure(short: str, config: dict, *, only_list: bool, verbose: bool, lines: Optional[set] = None,
+            jobs: int = 1, messages: bool = False) -> Score:
     path = ROOT / config["path"]
     name = ".".join(Path(config["path"]).with_suffix("").parts)
     tree = ast.parse(path.read_text(), str(path))
@@ -453,37 +463,50 @@ def measure(short: str, config: dict, *, only_list: bool, verbose: bool, lines: 
     for nodeid in failing:
         print(f"  left out, failing unmutated: {nodeid}", flush=True)
     started = time.monotonic()
-    for number, mutant in enumerate(found, 1):
+
+    def outcome_of(mutant: Mutant) -> Tuple[str, str]:
         reaching = sorted({t for line in range(mutant.line, mutant.end_line + 1) for t in lines.get(line, ())},
                           key=lambda t: durations.get(t, 0.0))
-        shown = f"{config['path']}:{mutant.line}: {mutant.description}  | {source_lines[mutant.line - 1].strip()}"
         if reaching and (IMPORT_TIME in reaching or not config.get("select_by_coverage", True)):
             reaching = sorted(durations, key=durations.get)
         if not reaching:
-            outcome = "survived"
-            shown += "  (no test reaches it)"
-        else:
-            budget = 5 * sum(durations.get(t, 1.0) for t in reaching) + 15
-            # A mutant that loops forever fails its first test soon (pytest-timeout), not after 300 s.
-            per_test = max(15, round(5 * max(durations.get(t, 1.0) for t in reaching)))
-            outcome = run_mutant(name, path, tree, mutant, [f"--timeout={per_test}", *reaching], budget)
-            if outcome == "timeout":  # a busy machine, or a mutant that hangs: only the second still times out
-                outcome = run_mutant(name, path, tree, mutant, [f"--timeout={4 * per_test}", *reaching], 4 * budget)
-        if mutant.message_text:
-            if outcome == "survived":
-                score.message_survivors.append((mutant, shown))
+            return "survived", "  (no test reaches it)"
+        budget = 5 * sum(durations.get(t, 1.0) for t in reaching) + 15
+        # A mutant that loops forever fails its first test soon (pytest-timeout), not after 300 s.
+        per_test = max(15, round(5 * max(durations.get(t, 1.0) for t in reaching)))
+        outcome = run_mutant(name, path, tree, mutant, [f"--timeout={per_test}", *reaching], budget)
+        if outcome == "timeout":  # a busy machine, or a mutant that hangs: only the second still times out
+            outcome = run_mutant(name, path, tree, mutant, [f"--timeout={4 * per_test}", *reaching], 4 * budget)
+        return outcome, ""
+
+    run = [m for m in found if messages or not m.message_text]
+    score.message_not_run = len(found) - len(run)
+    done = 0
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(outcome_of, mutant): mutant for mutant in run}
+        for future in as_completed(futures):
+            mutant = futures[future]
+            outcome, why = future.result()
+            shown = f"{config['path']}:{mutant.line}: {mutant.description}  | {source_lines[mutant.line - 1].strip()}{why}"
+            if mutant.message_text:
+                if outcome == "survived":
+                    score.message_survivors.append((mutant, shown))
+                else:
+                    score.message_killed += 1
+            elif outcome == "survived":
+                score.survivors.append((mutant, shown))
+            elif outcome == "timeout":
+                score.timeout += 1
             else:
-                score.message_killed += 1
-        elif outcome == "survived":
-            score.survivors.append((mutant, shown))
-        elif outcome == "timeout":
-            score.timeout += 1
-        else:
-            score.killed += 1
-        if verbose:
-            print(f"[{number}/{len(found)}] {outcome:8} {shown}", flush=True)
+                score.killed += 1
+            done += 1
+            if verbose:
+                with _FORK_LOCK:
+                    print(f"[{done}/{len(run)}] {outcome:8} {shown}", flush=True)
+    score.survivors.sort(key=lambda pair: (pair[0].line, pair[1]))
+    score.message_survivors.sort(key=lambda pair: (pair[0].line, pair[1]))
     elapsed = time.monotonic() - started
-    print(f"\n{short}: {len(found)} mutants in {elapsed:.0f}s", flush=True)
+    print(f"\n{short}: {len(run)} mutants run in {elapsed:.0f}s ({jobs} at a time)", flush=True)
     for _, shown in score.survivors:
         print(f"  SURVIVED {shown}")
     for _, shown in score.message_survivors:
@@ -523,6 +546,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--replace", nargs=2, metavar=("OLD", "NEW"),
                         help="a mutant by hand: run one module's tests against its source with OLD (once) made NEW")
     parser.add_argument("--tests", nargs="+", help="with --replace: these tests rather than the configured ones")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="mutants run at a time (each a forked process)")
+    parser.add_argument("--messages", action="store_true",
+                        help="also run the mutants that only change a message's text (reported apart)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_children)
     signal.signal(signal.SIGINT, _stop_children)
@@ -540,18 +566,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.list:
         for module in WARM_IMPORTS:
             __import__(module)
-    scores = [measure(m, config[m], only_list=args.list, verbose=args.verbose, lines=args.lines) for m in chosen]
+    scores = [measure(m, config[m], only_list=args.list, verbose=args.verbose, lines=args.lines, jobs=args.jobs,
+                      messages=args.messages) for m in chosen]
     if args.list:
         return 0
     print(f"\n{'module':14} {'score':>7} {'killed':>7} {'survived':>9} {'message text (killed/all)':>27}")
     for s in scores:
-        print(f"{s.module:14} {s.percent:6.1f}% {s.killed + s.timeout:>7} {len(s.survivors):>9} "
-              f"{s.message_killed:>16}/{s.message_killed + len(s.message_survivors)}")
+        messages = (f"{s.message_killed}/{s.message_killed + len(s.message_survivors)}" if not s.message_not_run
+                    else f"{s.message_not_run} not run")
+        print(f"{s.module:14} {s.percent:6.1f}% {s.killed + s.timeout:>7} {len(s.survivors):>9} {messages:>27}")
     if args.json:
         args.json.write_text(json.dumps({s.module: {
             "score": round(s.percent, 1), "killed": s.killed, "timeout": s.timeout,
             "survived": [shown for _, shown in s.survivors],
-            "message_text_killed": s.message_killed,
+            "message_text_killed": s.message_killed, "message_text_not_run": s.message_not_run,
             "message_text_survived": [shown for _, shown in s.message_survivors]} for s in scores}, indent=2))
     return 0
 
