@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from components.specs import GatewaySpec, LatticeModel
 from lattice_program.translate.naming import is_identifier
-from lattice_program.vocabulary.settings import CONFIG_NAMESPACE, AdoptionSettings
+from lattice_program.vocabulary.settings import CONFIG_NAMESPACE, AdoptionSettings, described
 
 class AdoptionError(Exception):
     """A network to adopt by name was not found, or the name is ambiguous; or the
@@ -97,9 +97,12 @@ def recorded_adoption(raw: Optional[str]) -> Optional[AdoptionSettings]:
         return None
     try:
         return AdoptionSettings.model_validate(json.loads(raw) if isinstance(raw, str) else raw)
-    except (ValueError, ValidationError) as error:
-        raise AdoptionError(f"lattice-gateway:{_ADOPTION_KEY} is not an adoption record latticectl adopt wrote "
-                            f"({error}); rerun `latticectl adopt`, or remove the key to adopt afresh") from None
+    except ValidationError as error:
+        why = described(error)
+    except ValueError as error:  # not JSON
+        why = str(error)
+    raise AdoptionError(f"lattice-gateway:{_ADOPTION_KEY} is not an adoption record latticectl adopt wrote "
+                        f"({why}); rerun `latticectl adopt`, or remove the key to adopt afresh")
 
 
 def register_adoption() -> None:

@@ -297,6 +297,11 @@ _PATTERN_WORDS = {
 _SHOWN_VALUE_CHARS = 40
 
 
+def described(error: ValidationError) -> str:
+    """A pydantic error on one line: each field by its path, with what is wrong in words."""
+    return "; ".join(f"{_key(item['loc']) or 'the value'}: {_problem(item)}" for item in error.errors())
+
+
 def _key(loc: Any) -> str:
     key = ""
     for part in loc:

@@ -74,11 +74,21 @@ def test_only_networks_adopted_by_name_are_resolved_the_others_are_kept():
 def test_an_unreadable_adoption_record_names_the_key_and_the_fix(raw):
     from lattice_program.program.adoption import AdoptionError, recorded_adoption
 
-    with pytest.raises(AdoptionError, match="(?s)lattice-gateway:adoption is not an adoption record latticectl adopt "
-                                            "wrote .*rerun `latticectl adopt`, or remove the key"):
+    with pytest.raises(AdoptionError, match="lattice-gateway:adoption is not an adoption record latticectl adopt "
+                                            "wrote .*rerun `latticectl adopt`, or remove the key") as refused:
         recorded_adoption(raw)
+    assert "\n" not in str(refused.value) and "errors.pydantic.dev" not in str(refused.value)
     assert recorded_adoption(None) is None
     assert recorded_adoption(RECORD.model_dump_json(by_alias=True)) == RECORD
+
+
+def test_a_record_of_the_wrong_shape_names_each_field_on_one_line():
+    from lattice_program.program.adoption import AdoptionError, recorded_adoption
+
+    with pytest.raises(AdoptionError) as refused:
+        recorded_adoption('{"managedBy": 7, "resources": "none"}')
+    assert "(managedBy: 7: Input should be a valid string; resources: 'none': Input should be a valid list)" in str(
+        refused.value)
 
 
 def test_the_program_stops_on_an_unreadable_adoption_record():
