@@ -18,7 +18,7 @@ outside the stack (an ARN) is ``external``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from lattice_program.vocabulary import outputs as output_names
 
@@ -302,12 +302,10 @@ class StackView:
     notes: Tuple[str, ...] = field(default_factory=tuple)
 
 
-def directory(views: Sequence[StackView], *, on_stack: Optional[Callable[[str], None]] = None) -> Directory:
+def directory(views: Sequence[StackView]) -> Directory:
     by_route: Dict[str, List[ServiceInstance]] = {}
     notes: List[str] = []
     for view in views:
-        if on_stack is not None:
-            on_stack(view.stack)
         notes.extend(view.notes)
         notes.extend(f"{view.stack}: {problem.get('field')}: {problem.get('message')}"
                      for problem in view.plan.get("problems") or []

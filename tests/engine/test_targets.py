@@ -11,8 +11,9 @@ from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.specs import Target
+from components.specs import LatticeModel, Target
 from lattice_program.engine.targets import (
+    desired_by_group_id,
     DRAINING,
     HELD_EMPTY_REASON,
     UNKNOWN_DESIRED_REASON,
@@ -20,6 +21,7 @@ from lattice_program.engine.targets import (
     report_to_dict,
     sync_targets,
 )
+from lattice_program.vocabulary.outputs import TARGET_GROUPS
 
 TG_A = "tg-0123456789abcdefa"
 TG_B = "tg-0123456789abcdefb"
@@ -463,3 +465,46 @@ def test_plan_reaches_the_desired_set_and_never_touches_draining(desired, curren
     assert len(changes.unchanged) + len(changes.to_register) == len(set(desired))
     for group in (changes.to_register, changes.to_deregister, changes.unchanged):
         assert list(group) == sorted(group, key=lambda t: (t.id, t.port))
+
+
+def test_deregister_error_keeps_the_registrations_and_reports_the_error(client, stubber):
+    old, new = Target("10.0.0.1", 80), Target("10.0.0.2", 80)
+    expect_list(stubber, TG_A, [item(old.id, old.port)])
+    expect_register(stubber, TG_A, [new])
+    stubber.add_client_error(
+        "deregister_targets",
+        service_error_code="ThrottlingException",
+        service_message="slow down",
+        http_status_code=429,
+        expected_params={"targetGroupIdentifier": TG_A, "targets": wire(old)},
+    )
+
+    result = sync_targets(client, {TG_A: [new]}).results[0]
+
+    assert result.registered == (new,) and result.deregistered == ()
+    assert "ThrottlingException" in result.error and "slow down" in result.error
+    assert "deregistration skipped" not in result.error
+
+
+def test_an_unsuccessful_entry_without_port_for_an_ip_on_two_ports_is_not_pinned_on_either(client, stubber):
+    """Two targets of one IP in a batch: an entry without a port cannot say which one
+    failed, so the failure is reported on port 0 rather than blamed on a guessed port."""
+    first, second = Target("10.0.0.1", 80), Target("10.0.0.1", 8080)
+    expect_list(stubber, TG_A, [])
+    expect_register(stubber, TG_A, [first, second],
+                    unsuccessful=[{"id": first.id, "failureCode": "InvalidTarget", "failureMessage": "no"}])
+
+    report = sync_targets(client, {TG_A: [first, second]})
+
+    assert report.results[0].failed == ((Target(first.id, 0), "RegisterTargets: InvalidTarget: no"),)
+    assert not report.ok
+
+
+def test_desired_members_by_group_id_hold_back_groups_not_created_and_unknown_reads():
+    model = LatticeModel(gateway_classes=(), targets={"route/a": (Target("10.0.0.1", 80),),
+                                                      "route/b": (Target("10.0.0.2", 80),)})
+    outputs = {TARGET_GROUPS: {"route/a": TG_A}}  # route/b's group is not created yet
+
+    assert desired_by_group_id(model, outputs, complete=True) == ({TG_A: (Target("10.0.0.1", 80),)}, ["route/b"])
+    assert desired_by_group_id(model, outputs, complete=False) == ({TG_A: None}, ["route/b"])
+    assert desired_by_group_id(model, {}, complete=True) == ({}, ["route/a", "route/b"])

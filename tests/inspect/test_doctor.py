@@ -5,7 +5,6 @@ quotas (botocore Stubber), the stack settings, and the run as a whole (exit code
 from __future__ import annotations
 
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -25,6 +24,8 @@ from lattice_program.inspect.doctor import CheckResult, Status, healthy, passed,
 from lattice_program.inspect.doctor_run import DoctorRequest, diagnose
 from lattice_program.vocabulary.settings import StackSettings
 
+from tests.support.offline import no_ambient_aws
+
 REGION = "us-west-2"
 ARN = "arn:aws:iam::111122223333:role/platform"
 SECRET = "wJalrXUtnFEMI-not-a-real-secret"
@@ -34,12 +35,7 @@ AWS_VERSION = "v7.51.1"
 @pytest.fixture
 def isolated_aws(monkeypatch, tmp_path):
     """No ambient AWS configuration: no env credentials, no files, no instance metadata."""
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    no_ambient_aws(monkeypatch, tmp_path)
 
 
 def _session(with_credentials=True, region=REGION):
