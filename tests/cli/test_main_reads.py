@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from tests.sources.test_cluster import _objects as cluster_objects
 from tests.support.automation_double import answer_operations
-from tests.support.kube_double import KubeDouble
+from tests.support.kube_double import KubeDouble, write_kubeconfig
 from tests.support.lattice_emulator import LatticeEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,22 +26,12 @@ V2 = "HTTPRoute/shop/checkout/backend/shop/checkout-v2:80"
 runner = CliRunner()
 
 
-def kubeconfig_for(tmp_path: Path, server: str) -> str:
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "east",
-        "clusters": [{"name": "double", "cluster": {"server": server}}],
-        "users": [{"name": "tester", "user": {"token": "not-checked"}}],
-        "contexts": [{"name": "east", "context": {"cluster": "double", "user": "tester"}}]}))
-    return str(path)
-
-
 def test_graph_of_a_partial_cluster_read_draws_nothing(tmp_path):
     with KubeDouble() as double:
         double.store.put_all(cluster_objects())
         double.fail(plural="endpointslices", code=500, message="etcdserver: request timed out")
         result = runner.invoke(app, ["graph", "--context", "east"],
-                               env={"KUBECONFIG": kubeconfig_for(tmp_path, double.url)})
+                               env={"KUBECONFIG": write_kubeconfig(tmp_path, double.url)})
 
     assert result.exit_code == 1, result.output
     assert result.stdout == ""

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from tests.support.automation_double import answer_operations
-from tests.support.kube_double import KubeDouble
+from tests.support.kube_double import KubeDouble, write_kubeconfig
 from tests.support.lattice_emulator import LatticeEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,16 +51,6 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def kubeconfig_for(tmp_path: Path, server: str) -> str:
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "east",
-        "clusters": [{"name": "double", "cluster": {"server": server}}],
-        "users": [{"name": "tester", "user": {"token": "not-checked"}}],
-        "contexts": [{"name": "east", "context": {"cluster": "double", "user": "tester"}}]}))
-    return str(path)
-
-
 def watch(root: Path, *args: str, env=None):
     return runner.invoke(app, ["watch", "--stack", "dev", "--project-dir", str(root), "--metrics-addr", "", *args],
                          env=env)
@@ -90,7 +80,7 @@ def test_without_the_pulumi_cli_watch_says_how_to_install_it(monkeypatch, tmp_pa
 
 def test_a_context_the_kubeconfig_lacks_is_bad_usage(monkeypatch, tmp_path):
     answer_operations(monkeypatch, {})
-    kubeconfig = kubeconfig_for(tmp_path, "http://127.0.0.1:9")
+    kubeconfig = write_kubeconfig(tmp_path, "http://127.0.0.1:9")
 
     result = watch(project(tmp_path), "--context", "west", env={"KUBECONFIG": kubeconfig})
 
@@ -125,7 +115,7 @@ def test_once_converges_records_the_release_and_registers_targets(monkeypatch, t
         root = project(tmp_path)
 
         result = watch(root, "--once", "--context", "east", "--debounce", "0s",
-                       env={"KUBECONFIG": kubeconfig_for(tmp_path, cluster.url)})
+                       env={"KUBECONFIG": write_kubeconfig(tmp_path, cluster.url)})
 
         registered = emulator.client().list_targets(targetGroupIdentifier=group)["items"]
 
@@ -148,7 +138,7 @@ def test_a_release_that_cannot_be_recorded_does_not_fail_the_update(monkeypatch,
         cluster.store.put_all(_example_objects())
 
         result = watch(project(tmp_path), "--once", "--context", "east", "--debounce", "0s",
-                       env={"KUBECONFIG": kubeconfig_for(tmp_path, cluster.url)})
+                       env={"KUBECONFIG": write_kubeconfig(tmp_path, cluster.url)})
 
     assert result.exit_code == 0, result.output
     assert operations == ["preview", "up"]
@@ -170,7 +160,7 @@ def test_sigterm_stops_a_replica_that_never_leads(monkeypatch, tmp_path):
         stopper.start()
         # Leader election against a server that serves no Leases: this replica never leads, and must still stop.
         result = watch(project(tmp_path), "--context", "east", "--leader-elect",
-                       env={"KUBECONFIG": kubeconfig_for(tmp_path, cluster.url)})
+                       env={"KUBECONFIG": write_kubeconfig(tmp_path, cluster.url)})
         stopper.join(timeout=5)
 
     assert result.exit_code == 0, result.output
@@ -213,7 +203,7 @@ def test_a_second_sigterm_during_an_update_cancels_it_the_clean_way(monkeypatch,
         cluster.store.put_all(_example_objects())
 
         result = watch(project(tmp_path), "--context", "east", "--debounce", "0s",
-                       env={"KUBECONFIG": kubeconfig_for(tmp_path, cluster.url)})
+                       env={"KUBECONFIG": write_kubeconfig(tmp_path, cluster.url)})
 
     assert result.exit_code == 0, result.output
     assert operations == ["preview", "up"]

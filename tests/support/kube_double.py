@@ -44,10 +44,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import kubernetes.client
+import yaml
 
 ObjectKey = Tuple[str, str]  # (namespace or "", name)
 
@@ -850,3 +852,14 @@ def _handler_for(double: KubeDouble) -> type:
 
     return Handler
 
+
+
+def write_kubeconfig(directory: Path, server: str, context: str = "east") -> str:
+    """A kubeconfig in ``directory`` whose one context (``context``) points at ``server``."""
+    path = directory / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "clusters": [{"name": "double", "cluster": {"server": server}}],
+        "users": [{"name": "tester", "user": {"token": "not-checked"}}],
+        "contexts": [{"name": context, "context": {"cluster": "double", "user": "tester"}}]}))
+    return str(path)
