@@ -280,6 +280,7 @@ def test_answers_that_break_off_skip_each_check_with_the_reason(scripted):
     for crds in ("Gateway API CRDs", "AWS controller CRDs"):
         assert results[crds].status is Status.SKIP
         assert results[crds].detail.startswith("cannot list CRDs: Expecting value")  # json's word for not JSON
+        assert results[crds].fix.startswith("check the network path"), "no permission is missing here"
     assert results["GatewayClass"].status is Status.SKIP
     assert results["GatewayClass"].detail.startswith("cannot list GatewayClasses: ")
     assert "Connection aborted" in results["GatewayClass"].detail

@@ -92,6 +92,7 @@ def test_a_user_rbac_grants_nothing_is_reachable_but_the_rest_is_skipped(kube_ap
     results = _by_check(check_cluster("a", "restricted", _connector(kube_apiserver)))
     assert results["reachable"].status is Status.PASS
     assert results["Gateway API CRDs"].status is Status.SKIP and "403" in results["Gateway API CRDs"].detail
+    assert results["Gateway API CRDs"].fix == "grant list on customresourcedefinitions to check"
     assert results["GatewayClass"].status is Status.SKIP
     assert results["no AWS Gateway API Controller"].status is Status.SKIP
 

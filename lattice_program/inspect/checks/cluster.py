@@ -55,9 +55,9 @@ def check_cluster(cluster: str, context: Optional[str], connect: Connect, *,
             [skipped(name, "the cluster is not reachable") for name in names[1:]]
     results = [passed(names[0], f"Kubernetes {version.git_version}")]
     crds = _crd_annotations(api_client)
-    if isinstance(crds, str):
-        results += [skipped(names[1], crds, "grant list on customresourcedefinitions to check"),
-                    skipped(names[2], crds, "grant list on customresourcedefinitions to check")]
+    if isinstance(crds, tuple):
+        why, fix = crds
+        results += [skipped(names[1], why, fix), skipped(names[2], why, fix)]
     else:
         results += [_gateway_api(names[1], crds), _aws_crds(names[2], crds)]
     results.append(_gateway_class(names[3], api_client, controller_name))
@@ -65,22 +65,30 @@ def check_cluster(cluster: str, context: Optional[str], connect: Connect, *,
     return results
 
 
+_GRANT_CRD_LIST = "grant list on customresourcedefinitions to check"
+_RETRY_CRD_LIST = "check the network path to the API server, then rerun doctor"
+
+
 def _crd_annotations(api_client: k8s_client.ApiClient):
-    """CRD name -> its annotations, or why they could not be read."""
+    """CRD name -> its annotations, or (why they could not be read, the fix)."""
     try:
         request = api_client.param_serialize("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
                                              header_params={"Accept": METADATA_ONLY}, auth_settings=["BearerToken"])
         response = api_client.call_api(*request, _request_timeout=TIMEOUT)
         response.read()
         if response.status >= 400:
-            return f"cannot list CRDs: {response.status} {response.reason}"
+            return _refused(response.status, response.reason)
         document = json.loads(response.data)
     except ApiException as error:
-        return f"cannot list CRDs: {error.status} {error.reason}"
+        return _refused(error.status, error.reason)
     except (HTTPError, OSError, ValueError) as error:
-        return f"cannot list CRDs: {_short(error)}"
+        return f"cannot list CRDs: {_short(error)}", _RETRY_CRD_LIST
     return {item["metadata"]["name"]: item["metadata"].get("annotations") or {}
             for item in document.get("items") or [] if isinstance(item, dict) and item.get("metadata")}
+
+
+def _refused(status: int, reason: str) -> Tuple[str, str]:
+    return f"cannot list CRDs: {status} {reason}", _GRANT_CRD_LIST if status in (401, 403) else _RETRY_CRD_LIST
 
 
 def _gateway_api(name: str, crds: Dict[str, Dict[str, str]]) -> CheckResult:
