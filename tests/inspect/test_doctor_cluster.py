@@ -75,10 +75,11 @@ def test_a_ready_cluster_passes_with_the_bundle_version(kube_apiserver):
 def test_a_running_aws_controller_fails_and_one_scaled_to_zero_passes(kube_apiserver, kube_namespace):
     deployment = kube_apiserver.create(_controller_deployment(kube_namespace))
     running = _by_check(check_cluster("a", "admin", _connector(kube_apiserver)))["no AWS Gateway API Controller"]
-    kube_apiserver.patch(deployment, {"spec": {"replicas": 0}})
-    stopped = _by_check(check_cluster("a", "admin", _connector(kube_apiserver)))["no AWS Gateway API Controller"]
+    # Running, but we serve another controllerName: the two do not compete.
     other_owner = _by_check(check_cluster("a", "admin", _connector(kube_apiserver),
                                           controller_name="example.com/lattice-gateway"))
+    kube_apiserver.patch(deployment, {"spec": {"replicas": 0}})
+    stopped = _by_check(check_cluster("a", "admin", _connector(kube_apiserver)))["no AWS Gateway API Controller"]
 
     assert running.status is Status.FAIL
     assert f"{kube_namespace}/gateway-api-controller" in running.detail and CONTROLLER_IMAGE in running.detail
