@@ -21,10 +21,8 @@ _HYPHENS = re.compile(r"-{2,}")
 
 # Limits from the VPC Lattice API model (botocore vpc-lattice 2022-11-30).
 SERVICE_NAME_MAX = 40
-LISTENER_NAME_MAX = 63
 RULE_NAME_MAX = 63
 TARGET_GROUP_NAME_MAX = 128
-SERVICE_NETWORK_NAME_MAX = 63
 
 _SERVICE_NETWORK_IDENTIFIER = re.compile(
     r"sn-[0-9a-z]{17}|arn:[a-z0-9-]+:vpc-lattice:[a-zA-Z0-9-]+:\d{12}:servicenetwork/sn-[0-9a-z]{17}")
@@ -36,7 +34,7 @@ def is_identifier(text: str) -> bool:
 
 
 # Prefixes the API reserves for its own IDs.
-RESERVED_PREFIXES = {"service": "svc-", "listener": "listener-", "rule": "rule-", "target_group": "tg-"}
+RESERVED_PREFIXES = {"service": "svc-", "rule": "rule-", "target_group": "tg-"}
 
 
 def short_hash(identity: str, length: int = HASH_LENGTH) -> str:
@@ -77,6 +75,8 @@ def target_group_name(route_key: str, namespace: str, service: str, port: int, f
 
 
 def listener_name(protocol: str, port: int) -> str:
+    # At most "tls-passthrough-65535": within the 63 characters of a listener name, and
+    # never starting with the prefix the API reserves for listener IDs ("listener-").
     return f"{sanitize(protocol)}-{port}"
 
 

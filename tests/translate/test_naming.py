@@ -76,3 +76,41 @@ def test_a_short_hashed_name_is_readable_part_and_hash():
 ])
 def test_service_network_identifiers_are_told_from_names(text, identifier):
     assert naming.is_identifier(text) is identifier
+
+
+def test_names_are_stable_across_releases():
+    """A physical name is state: if the same route gave another name after an upgrade,
+    every service, target group and rule would be replaced.  These are the names the
+    identities have always given (each hash is of the identity's exact text)."""
+    assert naming.service_name("HTTPRoute", "shop", "checkout") == "checkout-shop-12e81a"
+    assert naming.service_name("HTTPRoute", "shop", "checkout", "pay.example.com") == "checkout-shop-cdd267"
+    assert naming.target_group_name("HTTPRoute/shop/checkout", "shop", "checkout-v1", 8080,
+                                    "HTTP/HTTP1/IPV4/vpc-0123456789abcdef0") == "checkout-v1-shop-8080-f6b6ef"
+    assert naming.rule_name("m-e292f10125") == "m-e292f10125-217d33"
+
+
+def test_the_kubernetes_limit_is_the_dns_subdomain_limit_of_253():
+    """Kubernetes object names are DNS subdomains: at most 253 characters (RFC 1123)."""
+    assert KUBERNETES_NAME_MAX == 253
+    assert len(kubernetes_name("a" * 300)) == 253 and kubernetes_name("a" * 253) == "a" * 253
+
+
+def test_sanitize_folds_every_other_character_and_runs_of_hyphens_into_one():
+    assert naming.sanitize("Web__API..v2") == "web-api-v2"
+    assert naming.sanitize("a--b---c") == "a-b-c"
+    assert naming.sanitize("-edge-") == "edge"
+
+
+def test_a_name_with_nothing_readable_is_still_a_valid_name():
+    assert naming.hashed_name("..", "__", identity="odd", max_length=40) == "x-" + short_hash("odd")
+
+
+def test_a_readable_part_equal_to_a_reserved_prefix_is_moved_off_it():
+    """'svc' alone would make 'svc-<hash>', which the API reads as a service ID."""
+    assert naming.service_name("HTTPRoute", "", "svc").startswith("k8s-svc-")
+    assert naming.service_name("HTTPRoute", "", "svcx").startswith("svcx-")
+
+
+def test_a_tag_value_cut_keeps_its_capital_letters():
+    text = "X" * 300
+    assert tag_value(text) == "X" * (TAG_VALUE_MAX - HASH_LENGTH - 1) + "-" + short_hash(text)
