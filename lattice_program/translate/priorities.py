@@ -93,7 +93,7 @@ def _longest_increasing(keys: Sequence[str], previous: Mapping[str, int]) -> Lis
     candidates = [key for key in keys if key in previous]
     tails: List[int] = []  # smallest tail priority of an increasing run of each length
     tail_index: List[int] = []
-    parent: List[int] = [-1] * len(candidates)
+    parent: List[int] = []  # per candidate: the one before it in its run, or -1
     for i, key in enumerate(candidates):
         value = previous[key]
         slot = bisect_left(tails, value)
@@ -103,7 +103,7 @@ def _longest_increasing(keys: Sequence[str], previous: Mapping[str, int]) -> Lis
         else:
             tails[slot] = value
             tail_index[slot] = i
-        parent[i] = tail_index[slot - 1] if slot else -1
+        parent.append(tail_index[slot - 1] if slot else -1)
     chain: List[str] = []
     i = tail_index[-1] if tail_index else -1
     while i >= 0:
