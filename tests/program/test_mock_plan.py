@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, reset_options, set_mocks
 from pulumi.runtime.settings import get_project
@@ -29,7 +30,7 @@ from components.specs import (
     VpcAssociationSpec,
     WeightedTargetGroup,
 )
-from lattice_program.program.mock_plan import PlannedResource, record_plan
+from lattice_program.program.mock_plan import PlannedResource, record_plan, record_program
 
 GC = "amazon-vpc-lattice"
 GW = "Gateway/infra/main"
@@ -311,3 +312,23 @@ def test_tokens_inside_longer_strings_become_refs_too():
         "Statement": [{"Effect": "Allow", "Resource": "ref:urn:pulumi:dev::p::aws:vpclattice/service:Service::svc/*"}],
         "n": 2.5,
     }
+
+
+def test_two_resources_of_one_type_and_name_are_refused_naming_them():
+    """The engine would refuse the duplicate URN at `pulumi up`; the plan says so first."""
+    def program():
+        aws.vpclattice.ServiceNetwork("shared", name="one")
+        aws.vpclattice.ServiceNetwork("shared", name="two")
+
+    with pytest.raises(ValueError, match="two resources of type aws:vpclattice/serviceNetwork:ServiceNetwork "
+                                         "are named 'shared'"):
+        record_program(program)
+    assert record_plan(small_model()) == EXPECTED
+
+
+def test_a_provider_function_call_is_refused_offline_rather_than_answered():
+    def program():
+        aws.get_caller_identity()
+
+    with pytest.raises(Exception, match="the program called the provider function aws:index/getCallerIdentity"):
+        record_program(program)

@@ -398,6 +398,19 @@ def test_a_rule_inserted_where_no_priority_is_free_renumbers_the_listener_and_sa
     assert warning.message.startswith("listener http-80: rules renumbered: no room was left")
 
 
+def test_a_header_matched_twice_in_one_match_keeps_the_first_and_warns_on_the_route():
+    """The spec: with several matches of one header name, only the first is considered."""
+    rules_yaml = """\
+  - matches: [{headers: [{name: X-Team, value: a}, {name: x-team, value: b}]}]
+    backendRefs: [{name: web, port: 80}]
+"""
+    result = plan_yaml(WORLD + route(rules_yaml))
+    [rule] = rules_of(result)
+    assert [(h.name.lower(), h.value) for h in rule.match.headers] == [("x-team", "a")]
+    [warning] = [p for p in result.problems if p.field == "spec.rules[0].matches[0].headers[1]"]
+    assert warning.severity == "warning" and "matched earlier in this match" in warning.message
+
+
 # --- determinism -----------------------------------------------------------------------------------------
 
 RICH = WORLD + """
