@@ -14,10 +14,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.metadata
+from typing import Optional
 
 import orjson
-
-from typing import Optional
 
 from components.specs import LatticeModel
 
