@@ -82,6 +82,10 @@ def convert_match(match: k8s.HTTPRouteMatch, field: str) -> Tuple[List[Converted
             errors.append(MatchError(f"{field}.path.type", "VPC Lattice has no regular-expression path match; use Exact or PathPrefix"))
         elif len(match.path.value) > MAX_PATH_LENGTH:
             errors.append(MatchError(f"{field}.path.value", f"path is {len(match.path.value)} characters; VPC Lattice allows at most {MAX_PATH_LENGTH}"))
+        elif match.path.type != "Exact" and _longest_half(match.path.value) > MAX_PATH_LENGTH:
+            errors.append(MatchError(f"{field}.path.value", f"the PathPrefix is matched as the Lattice prefix "
+                                     f"'{match.path.value.rstrip('/')}/' of {MAX_PATH_LENGTH + 1} characters; VPC "
+                                     f"Lattice allows at most {MAX_PATH_LENGTH}: shorten it by one"))
         elif not LATTICE_PATH.fullmatch(match.path.value):
             bad = sorted({c for c in match.path.value if not LATTICE_PATH.fullmatch("/" + c)})
             errors.append(MatchError(f"{field}.path.value", f"VPC Lattice paths may hold only letters, digits and @:%_+.~#?&/=- (found {''.join(bad)!r})"))
@@ -98,6 +102,10 @@ def convert_match(match: k8s.HTTPRouteMatch, field: str) -> Tuple[List[Converted
         return [Converted(HttpMatchSpec(method=match.method, path=half, headers=tuple(headers)), prefix)
                 for half, prefix in _element_wise(path.value)], errors, warnings
     return [Converted(HttpMatchSpec(method=match.method, path=path, headers=tuple(headers)))], errors, warnings
+
+
+def _longest_half(value: str) -> int:
+    return max(len(half.value) for half, _ in _element_wise(value))
 
 
 def _element_wise(value: str) -> List[Tuple[PathMatchSpec, str]]:

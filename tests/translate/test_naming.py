@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import botocore.session
 import pytest
 
 from lattice_program.translate import naming
@@ -114,3 +115,23 @@ def test_a_readable_part_equal_to_a_reserved_prefix_is_moved_off_it():
 def test_a_tag_value_cut_keeps_its_capital_letters():
     text = "X" * 300
     assert tag_value(text) == "X" * (TAG_VALUE_MAX - HASH_LENGTH - 1) + "-" + short_hash(text)
+
+
+def _lattice_input(operation: str, member: str):
+    model = botocore.session.get_session().get_service_model("vpc-lattice")
+    return model.operation_model(operation).input_shape.members[member]
+
+
+@pytest.mark.parametrize(("operation", "limit", "reserved"), [
+    ("CreateService", SERVICE_NAME_MAX, "service"),
+    ("CreateRule", naming.RULE_NAME_MAX, "rule"),
+    ("CreateTargetGroup", TARGET_GROUP_NAME_MAX, "target_group"),
+])
+def test_the_name_limits_and_reserved_prefixes_are_the_api_models(operation, limit, reserved):
+    shape = _lattice_input(operation, "name")
+    assert limit == shape.metadata["max"]
+    assert shape.metadata["pattern"].startswith(f"(?!{naming.RESERVED_PREFIXES[reserved]})")
+
+
+def test_the_tag_value_limit_is_the_api_models():
+    assert TAG_VALUE_MAX == _lattice_input("TagResource", "tags").value.metadata["max"]

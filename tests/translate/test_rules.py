@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+import botocore.session
 import pytest
 
 from components.specs import HeaderMatchSpec, HttpMatchSpec, PathMatchSpec
@@ -149,3 +150,56 @@ def test_any_longer_prefix_beats_no_path():
     method_only = item(0, HttpMatchSpec(method="GET"))
     prefix = item(1, HttpMatchSpec(path=PathMatchSpec("prefix", "/a/")), "/a")
     assert [i.key for i in rules.ordered([method_only, prefix])] == ["r1", "r0"]
+
+
+def test_the_match_limits_and_path_pattern_are_the_api_models():
+    """botocore's vpc-lattice model: HttpMatch.headerMatches, PathMatchType, HeaderMatch."""
+    model = botocore.session.get_session().get_service_model("vpc-lattice")
+    assert MAX_HEADER_MATCHES == model.shape_for("HttpMatch").members["headerMatches"].metadata["max"]
+    for kind in ("exact", "prefix"):
+        path = model.shape_for("PathMatchType").members[kind].metadata
+        assert (MAX_PATH_LENGTH, rules.LATTICE_PATH.pattern) == (path["max"], path["pattern"])
+    header = model.shape_for("HeaderMatch").members
+    assert MAX_HEADER_NAME == header["name"].metadata["max"]
+    assert MAX_HEADER_VALUE == header["match"].members["exact"].metadata["max"]
+
+
+def path_match(kind: str, value: str) -> k8s.HTTPRouteMatch:
+    return k8s.HTTPRouteMatch.model_validate({"path": {"type": kind, "value": value}})
+
+
+@pytest.mark.parametrize(("kind", "value", "fits"), [
+    ("Exact", "/" + "a" * 199, True),          # 200: the limit
+    ("Exact", "/" + "a" * 200, False),
+    ("PathPrefix", "/" + "a" * 198, True),     # its prefix half /a…a/ is 200
+    ("PathPrefix", "/" + "a" * 199, False),    # its prefix half would be 201
+    ("PathPrefix", "/" + "a" * 198 + "/", True),
+])
+def test_a_path_is_held_to_the_limit_as_the_lattice_rules_it_becomes(kind, value, fits):
+    converted, errors, _ = convert_match(path_match(kind, value), "m")
+    assert all(len(c.match.path.value) <= MAX_PATH_LENGTH for c in converted)
+    if fits:
+        assert errors == [] and converted
+    else:
+        assert converted == [] and [e.field for e in errors] == ["m.path.value"]
+        assert "at most 200" in errors[0].message
+
+
+def test_a_prefix_ending_in_a_capital_x_keeps_it():
+    converted, _, _ = convert_match(path_match("PathPrefix", "/TAX"), "m")
+    assert [(c.match.path.kind, c.match.path.value) for c in converted] == [("exact", "/TAX"), ("prefix", "/TAX/")]
+
+
+def test_headers_after_a_repeated_one_are_still_matched():
+    converted, _, warnings = convert_match(http_match([header("X-Team", "a"), header("x-team", "b"),
+                                                       header("X-Env", "c")]), "m")
+    assert [(h.name, h.value) for h in converted[0].match.headers] == [("X-Team", "a"), ("X-Env", "c")]
+    assert [w.field for w in warnings] == ["m.headers[1]"]
+
+
+def test_match_keys_are_stable_across_releases():
+    """A match's key names its rule and keeps its priority between applies: a new key
+    format would rename every rule and forget every priority."""
+    match = HttpMatchSpec(method="GET", path=PathMatchSpec("prefix", "/cart/"),
+                          headers=(HeaderMatchSpec("X-Team", "a"),))
+    assert rules.match_key(match) == "m-f42a25c9f2"
