@@ -203,3 +203,9 @@ def test_match_keys_are_stable_across_releases():
     match = HttpMatchSpec(method="GET", path=PathMatchSpec("prefix", "/cart/"),
                           headers=(HeaderMatchSpec("X-Team", "a"),))
     assert rules.match_key(match) == "m-f42a25c9f2"
+
+
+def test_a_path_with_characters_lattice_refuses_names_just_those():
+    converted, errors, _ = convert_match(path_match("Exact", "/a b^c"), "m")
+    assert converted == [] and [e.field for e in errors] == ["m.path.value"]
+    assert errors[0].message.endswith("(found ' ^')")
