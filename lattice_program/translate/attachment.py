@@ -76,6 +76,14 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why a Gateway does not take a route: the Accepted condition's reason and message."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
 class RouteIdentity:
     ref: ObjectRef
     kind: str
@@ -123,9 +131,9 @@ def attach(route: RouteIdentity, *, gateways: Mapping[Tuple[str, str], k8s.Gatew
             _accepted(book, route, status_ref, "False", "NoMatchingParent",
                       f"Gateway {key[0]}/{key[1]} is not accepted; see its conditions")
             continue
-        attachment, reason, message = _match_listeners(route, gateway, parent, namespace_labels)
-        if attachment is None:
-            _accepted(book, route, status_ref, "False", reason, message)
+        attachment = _match_listeners(route, gateway, parent, namespace_labels)
+        if isinstance(attachment, Refusal):
+            _accepted(book, route, status_ref, "False", attachment.reason, attachment.message)
             continue
         _accepted(book, route, status_ref, "True", "Accepted", "accepted by " + ", ".join(
             f"listener {listener.name}" for listener in attachment.listeners))
@@ -160,7 +168,8 @@ def _accepted(book: StatusBook, route: RouteIdentity, status_ref, status: str, r
     book.parent(route.ref, status_ref).conditions["Accepted"] = Condition("Accepted", status, reason, message)
 
 
-def _match_listeners(route: RouteIdentity, gateway: k8s.Gateway, parent: k8s.ParentReference, namespace_labels):
+def _match_listeners(route: RouteIdentity, gateway: k8s.Gateway, parent: k8s.ParentReference,
+                     namespace_labels) -> Attachment | Refusal:
     candidates = [
         listener for listener in gateway.spec.listeners
         if (parent.section_name is None or listener.name == parent.section_name)
@@ -170,9 +179,9 @@ def _match_listeners(route: RouteIdentity, gateway: k8s.Gateway, parent: k8s.Par
     refused = [listener for listener in candidates if requires_client_certificates(gateway, listener)]
     candidates = [listener for listener in candidates if listener not in refused]
     if not candidates and refused:
-        return None, "NotAllowedByListeners", (
+        return Refusal("NotAllowedByListeners", (
             f"listener(s) {', '.join(l.name for l in refused)} require client certificates (the Gateway's "
-            "spec.tls.frontend validation), which VPC Lattice cannot check; they are not accepted")
+            "spec.tls.frontend validation), which VPC Lattice cannot check; they are not accepted"))
     if not candidates:
         wanted = []
         if parent.section_name is not None:
@@ -180,19 +189,19 @@ def _match_listeners(route: RouteIdentity, gateway: k8s.Gateway, parent: k8s.Par
         if parent.port is not None:
             wanted.append(f"port {parent.port}")
         what = " and ".join(wanted) or "any"
-        return None, "NoMatchingParent", f"no listener VPC Lattice can serve (HTTP, HTTPS, TLS Passthrough) with {what}"
+        return Refusal("NoMatchingParent", f"no listener VPC Lattice can serve (HTTP, HTTPS, TLS Passthrough) with {what}")
     servable = [listener for listener in candidates if lattice_protocol(listener) in route.protocols]
     if not servable:
-        return None, "NotAllowedByListeners", (
+        return Refusal("NotAllowedByListeners", (
             f"VPC Lattice serves {route.kind} on {' or '.join(route.protocols)} listeners only; listener(s) "
             f"{', '.join(l.name for l in candidates)} are "
-            f"{', '.join(sorted({str(lattice_protocol(l)) for l in candidates}))}")
+            f"{', '.join(sorted({str(lattice_protocol(l)) for l in candidates}))}"))
     allowed = [listener for listener in servable
                if _kind_allowed(listener, route.kind) and _namespace_allowed(listener, gateway, route.namespace, namespace_labels)]
     if not allowed:
-        return None, "NotAllowedByListeners", (
+        return Refusal("NotAllowedByListeners", (
             f"listener(s) {', '.join(l.name for l in servable)} do not allow {route.kind} from namespace "
-            f"{route.namespace!r}; change allowedRoutes on the Gateway or move the route")
+            f"{route.namespace!r}; change allowedRoutes on the Gateway or move the route"))
     matching: List[k8s.Listener] = []
     hostnames: List[str] = []
     for listener in allowed:
@@ -201,10 +210,10 @@ def _match_listeners(route: RouteIdentity, gateway: k8s.Gateway, parent: k8s.Par
             matching.append(listener)
             hostnames.extend(h for h in shared if h not in hostnames)
     if not matching:
-        return None, "NoMatchingListenerHostname", (
+        return Refusal("NoMatchingListenerHostname", (
             f"none of the route's hostnames {list(route.hostnames)} match the listener hostname(s) "
-            f"{[l.hostname for l in allowed]}")
-    return Attachment(gateway, tuple(matching), tuple(hostnames)), "Accepted", ""
+            f"{[l.hostname for l in allowed]}"))
+    return Attachment(gateway, tuple(matching), tuple(hostnames))
 
 
 def _kind_allowed(listener: k8s.Listener, kind: str) -> bool:

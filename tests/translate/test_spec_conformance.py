@@ -279,3 +279,29 @@ def test_backend_tls_policy_naming_the_port_refuses_and_passthrough_is_exempt():
     passthrough = plan_yaml(_tls_world({"name": "db", "port": 5432}, service("db", ports=(5432,)),
                                        _backend_tls_policy("db")))
     assert route_condition(passthrough, "TLSRoute", "pass", "ResolvedRefs").status == "True"
+
+
+def test_a_listener_set_named_like_our_gateway_is_not_taken_for_it():
+    """Parents that are not Gateways are not ours to judge, whatever their name; a Gateway
+    parent after one is still told."""
+    only_set = _unserved("TCPRoute")
+    only_set["spec"]["parentRefs"] = [{"group": "gateway.networking.k8s.io", "kind": "ListenerSet", "name": "edge"}]
+    result = plan_world(gateway("edge"), only_set)
+    status = status_of(result, "TCPRoute", "default", "stream")
+    assert status is None or status.parents == ()
+    assert problems_for(result, "TCPRoute", "default", "stream", "warning") == []
+    set_then_gateway = _unserved("TCPRoute")
+    set_then_gateway["spec"]["parentRefs"] = [{"kind": "ListenerSet", "name": "set"}, {"name": "edge"}]
+    told = plan_world(gateway("edge"), set_then_gateway)
+    [parent] = status_of(told, "TCPRoute", "default", "stream").parents
+    assert parent.parent_ref["name"] == "edge" and parent.conditions["Accepted"].reason == "NotAllowedByListeners"
+    [warning] = problems_for(told, "TCPRoute", "default", "stream", "warning")
+    assert warning.field == "kind"
+
+
+def test_a_gateway_with_no_listener_lattice_can_serve_says_so_for_any_section():
+    tcp_only = gateway("edge", listeners=(("tcp", 9000, "TCP"),))
+    result = plan_world(tcp_only, service("web"), http_route("r", parents=("edge",), backends=(("web", 80),)))
+    accepted = condition_of(result, "r")
+    assert (accepted.status, accepted.reason) == ("False", "NoMatchingParent")
+    assert accepted.message.endswith("(HTTP, HTTPS, TLS Passthrough) with any")
