@@ -60,8 +60,8 @@ class BackendContext:
     vpc_id: str
     cluster_name: str
     tags: Dict[str, str]
-    protocol: str = "HTTP"
-    protocol_version: Optional[str] = "HTTP1"
+    protocol: str
+    protocol_version: Optional[str]
     health_check: Optional[HealthCheckSpec] = None
     # (namespace, Service name) -> the TargetGroupPolicy effect that applies, if any
     target_group_policy: Optional[Callable[[str, str], Any]] = None

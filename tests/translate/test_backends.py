@@ -165,3 +165,40 @@ def test_the_group_that_fails_unresolved_shares_is_named_and_tagged_as_such():
     assert empty.tags["lattice-gateway/backend"] == "unresolved-backends"
     assert empty.tags["lattice-gateway/route"] == "HTTPRoute/infra/split"
     assert (empty.vpc_identifier, empty.protocol) == (route.target_groups[0].vpc_identifier, "HTTP")
+
+
+FILTERED = {"name": "ledger", "namespace": "billing", "port": 80,
+            "filters": [{"type": "RequestHeaderModifier", "requestHeaderModifier": {"set": [{"name": "x", "value": "y"}]}}]}
+
+
+@pytest.mark.parametrize(("spec", "backend", "condition", "reason", "field"), [
+    ({"ports": [{"port": 81}]}, None, "ResolvedRefs", "BackendNotFound", ".port"),
+    ({"type": "ExternalName", "externalName": "ledger.example.com", "ports": [{"port": 80}]}, None, "Accepted",
+     "UnsupportedValue", ""),
+    ({"ipFamilies": ["IPv4", "IPv6"], "ports": [{"port": 80}]}, None, "Accepted", "UnsupportedValue", ""),
+    ({"ports": [{"port": 80, "appProtocol": "kubernetes.io/ws"}]}, None, "ResolvedRefs", "UnsupportedProtocol", ".port"),
+    ({"ports": [{"port": 80}]}, FILTERED, "Accepted", "UnsupportedValue", ".filters"),
+], ids=["no-such-port", "external-name", "dual-stack", "websocket", "backend-filters"])
+def test_each_backend_refusal_gives_the_specs_reason_on_its_field(spec, backend, condition, reason, field):
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ledger", "namespace": "billing"},
+               "spec": spec}
+    route = http_route("books", "infra", parents=["edge"],
+                       backends=[backend or {"name": "ledger", "namespace": "billing", "port": 80}])
+    result = plan_yaml(world(gateway_class(controller=CONTROLLER), gateway("edge", "infra", listeners=[OPEN_LISTENER]),
+                             route, grant("covers"), service))
+    refused = condition_of(result, "books", condition, "infra")
+    assert (refused.status, refused.reason) == ("False", reason)
+    [problem] = [p for p in result.problems if p.object and p.object.name == "books"
+                 and p.field.startswith("spec.rules[0].backendRefs[0]")]
+    assert problem.field == f"spec.rules[0].backendRefs[0]{field}"
+
+
+def test_target_group_names_are_stable_across_releases():
+    """A target group's name carries its immutable settings (protocol, version, address
+    type, VPC): a new format would replace every group, and the unresolved one too."""
+    result = plan_granted(ledger_service([{"port": 80}]), http_route(
+        "split", "infra", parents=["edge"], backends=[{"name": "ledger", "namespace": "billing", "port": 80},
+                                                       {"name": "gone", "port": 80}]))
+    names = {tg.key: tg.name for tg in the_route(result, "HTTPRoute/infra/split").target_groups}
+    assert names == {"HTTPRoute/infra/split/backend/billing/ledger:80": "ledger-billing-80-6a8912",
+                     "HTTPRoute/infra/split/unresolved-backends": "unresolved-backends-infra-80-d106cd"}
