@@ -412,6 +412,7 @@ def _encode(body: Dict[str, Any]) -> bytes:
 
 
 def _decode(encoded: bytes) -> Dict[str, Any]:
-    # Whatever _encode wrote orjson reads: it writes NaN as null, and reads an integer beyond
-    # 64 bits as a float (which no API server sends: it decodes numbers to int64 or float64).
-    return orjson.loads(encoded)["object"]
+    try:
+        return orjson.loads(encoded)["object"]
+    except orjson.JSONDecodeError:  # json wrote it (an integer beyond 64 bits) with a NaN beside
+        return json.loads(encoded)["object"]

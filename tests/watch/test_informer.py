@@ -414,6 +414,19 @@ def test_a_listed_object_holding_an_integer_beyond_64_bits_is_cached(double, sta
     assert changes[0].object["spec"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] == BEYOND_64_BITS
 
 
+def test_a_listed_object_with_such_an_integer_and_a_nan_beside_it_is_cached_too(double, start):
+    """json writes that object, NaN included, which orjson cannot read back: json reads it."""
+    odd = service("odd", "shop")
+    odd["spec"]["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": BEYOND_64_BITS}}
+    odd["spec"]["weight"] = float("nan")
+    double.store.put_all([odd])
+    informer, changes = start()
+    assert informer.complete and names(changes) == [(ADDED, "odd")]
+    [cached] = informer.objects()
+    assert cached["spec"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] == BEYOND_64_BITS
+    assert math.isnan(cached["spec"]["weight"])
+
+
 def test_a_watch_event_without_kind_gets_the_kind_a_list_would_give():
     changes: List[Change] = []
     informer = Informer(None, SERVICE, cluster="east", on_change=changes.append)
