@@ -258,6 +258,13 @@ class StackSettings(_Settings):
     def _vpc(cls, value: str) -> str:
         return _check_vpc(value)
 
+    @field_validator("rules_per_listener", "listeners_per_service", "services_per_service_network", mode="before")
+    @classmethod
+    def _quota_is_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would read true as 1
+            raise ValueError("a quota is a number, not true or false")
+        return value
+
     @field_validator("clusters")
     @classmethod
     def _unique_clusters(cls, clusters: List[ClusterSettings]) -> List[ClusterSettings]:

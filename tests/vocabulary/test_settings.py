@@ -52,3 +52,11 @@ def test_a_stack_file_that_is_not_utf8_is_refused(tmp_path):
         read_stack_file(path)
 
     assert str(raised.value).startswith(f"{path}: cannot read stack settings: 'utf-8' codec can't decode byte 0xe9")
+
+
+@pytest.mark.parametrize(("key", "attribute"), [("rulesPerListener", "rules_per_listener"),
+                                              ("listenersPerService", "listeners_per_service"),
+                                              ("servicesPerServiceNetwork", "services_per_service_network")])
+def test_a_quota_given_as_true_is_refused_rather_than_read_as_one(key, attribute):
+    assert refusal({key: True}) == f"invalid stack settings: lattice-gateway:{key}: a quota is a number, not true or false"
+    assert getattr(settings_from_config({key: "7"}), attribute) == 7
