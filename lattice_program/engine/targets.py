@@ -286,23 +286,22 @@ def _collect(
 ) -> None:
     rejected: set[Target] = set()
     for entry in response.get("unsuccessful", []):
-        target = _failed_target(entry, batch)
-        rejected.add(target)
         code = entry.get("failureCode", "UnknownFailure")
         message = entry.get("failureMessage", "no message")
-        failed.append((target, f"{operation}: {code}: {message}"))
+        for target in _failed_targets(entry, batch):
+            rejected.add(target)
+            failed.append((target, f"{operation}: {code}: {message}"))
     succeeded.extend(t for t in batch if t not in rejected)
 
 
-def _failed_target(entry: Mapping[str, Any], batch: Sequence[Target]) -> Target:
-    """Match an ``unsuccessful`` entry to the requested target (its port is optional)."""
+def _failed_targets(entry: Mapping[str, Any], batch: Sequence[Target]) -> List[Target]:
+    """The requested targets an ``unsuccessful`` entry may mean: its port is optional, and
+    without one every target of that ID failed as far as we can tell (so none is counted
+    as done, and the next sync tries them again)."""
     target_id, port = entry.get("id", ""), entry.get("port")
     if port is not None:
-        return Target(id=target_id, port=port)
-    same_id = [t for t in batch if t.id == target_id]
-    if len(same_id) == 1:
-        return same_id[0]
-    return Target(id=target_id, port=0)
+        return [Target(id=target_id, port=port)]
+    return [t for t in batch if t.id == target_id] or [Target(id=target_id, port=0)]
 
 
 def _input_problem(target_group_id: str, desired: Sequence[Target]) -> Optional[str]:

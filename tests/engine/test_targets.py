@@ -486,9 +486,9 @@ def test_deregister_error_keeps_the_registrations_and_reports_the_error(client, 
     assert "deregistration skipped" not in result.error
 
 
-def test_an_unsuccessful_entry_without_port_for_an_ip_on_two_ports_is_not_pinned_on_either(client, stubber):
+def test_an_unsuccessful_entry_without_port_for_an_ip_on_two_ports_counts_both_as_failed(client, stubber):
     """Two targets of one IP in a batch: an entry without a port cannot say which one
-    failed, so the failure is reported on port 0 rather than blamed on a guessed port."""
+    failed, so neither is counted as registered (the next sync tries both again)."""
     first, second = Target("10.0.0.1", 80), Target("10.0.0.1", 8080)
     expect_list(stubber, TG_A, [])
     expect_register(stubber, TG_A, [first, second],
@@ -496,7 +496,9 @@ def test_an_unsuccessful_entry_without_port_for_an_ip_on_two_ports_is_not_pinned
 
     report = sync_targets(client, {TG_A: [first, second]})
 
-    assert report.results[0].failed == ((Target(first.id, 0), "RegisterTargets: InvalidTarget: no"),)
+    assert report.results[0].failed == ((first, "RegisterTargets: InvalidTarget: no"),
+                                        (second, "RegisterTargets: InvalidTarget: no"))
+    assert report.results[0].registered == ()
     assert not report.ok
 
 
@@ -508,3 +510,15 @@ def test_desired_members_by_group_id_hold_back_groups_not_created_and_unknown_re
     assert desired_by_group_id(model, outputs, complete=True) == ({TG_A: (Target("10.0.0.1", 80),)}, ["route/b"])
     assert desired_by_group_id(model, outputs, complete=False) == ({TG_A: None}, ["route/b"])
     assert desired_by_group_id(model, {}, complete=True) == ({}, ["route/a", "route/b"])
+
+
+def test_an_unsuccessful_entry_for_an_id_not_asked_for_is_reported_and_blames_no_requested_target(client, stubber):
+    asked = Target("10.0.0.1", 80)
+    expect_list(stubber, TG_A, [])
+    expect_register(stubber, TG_A, [asked],
+                    unsuccessful=[{"id": "10.9.9.9", "failureCode": "InvalidTarget", "failureMessage": "no"}])
+
+    result = sync_targets(client, {TG_A: [asked]}).results[0]
+
+    assert result.failed == ((Target("10.9.9.9", 0), "RegisterTargets: InvalidTarget: no"),)
+    assert result.registered == (asked,)
