@@ -789,3 +789,15 @@ def test_a_shape_type_botocore_does_not_define_fails_closed_naming_it():
     odd = SimpleNamespace(name="Quaternion", type_name="quaternion", serialization={})
     with pytest.raises(ValueError, match="shape 'Quaternion' has type 'quaternion', which botocore does not define"):
         _ShapeCompiler().compile(odd)
+
+
+@pytest.mark.parametrize(("weight", "passes"), [(-1, False), (0, True), (999, True), (1000, False)])
+def test_a_number_exactly_at_its_bounds_passes_and_one_past_fails(weight: int, passes: bool) -> None:
+    """TargetGroupWeight is 0..999 in the model: both ends are allowed values."""
+    assert (check_request("CreateRule", with_weight(weight)) == []) is passes
+
+
+@pytest.mark.parametrize(("name", "passes"), [("ab", False), ("abc", True), ("a" * 63, True), ("a" * 64, False)])
+def test_a_string_exactly_at_its_length_bounds_passes_and_one_past_fails(name: str, passes: bool) -> None:
+    """ServiceNetworkName is 3..63 characters in the model."""
+    assert (check_request("CreateServiceNetwork", set_at(create_service_network(), "name", name)) == []) is passes
