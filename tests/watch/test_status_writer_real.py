@@ -85,7 +85,10 @@ def test_annotations_and_events_that_cannot_be_written_are_logged_not_raised(kub
     writer.event(east, current, "DeletionsRefused", "x" * 2000)
     annotations = read(kube_apiserver, kube_namespace, "gateways", "edge")["metadata"]["annotations"]
     assert annotations["lattice-gateway.io/reconcile-handled"] == "now"
-    [event] = k8s_client.CoreV1Api(kube_apiserver.admin).list_namespaced_event(kube_namespace).items
+    events = k8s_client.CoreV1Api(kube_apiserver.admin).list_namespaced_event(kube_namespace).items
+    ours = [e for e in events if e.source and e.source.component == "lattice-gateway"]
+    assert len(ours) == 1, [(e.reason, e.source, e.involved_object.name, e.message[:40]) for e in events]
+    [event] = ours
     assert (event.reason, event.type, event.count, event.source.component) == (
         "DeletionsRefused", "Warning", 1, "lattice-gateway")
     assert event.message == "x" * 1024  # cut to what a person reads
