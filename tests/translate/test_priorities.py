@@ -26,11 +26,12 @@ def test_fresh_allocation_is_spaced_by_the_step():
     assert values_in_order(keys, allocate(keys).priorities) == [STEP * (i + 1) for i in range(7)]
 
 
-def test_many_rules_are_spaced_as_widely_as_the_range_allows():
-    keys = [f"k{i}" for i in range(500)]
+@pytest.mark.parametrize(("count", "step"), [(500, 3), (249, 8)])
+def test_many_rules_are_spaced_as_widely_as_leaves_room_after_the_last(count, step):
+    """249 rules at 8 apart end at 1992, with one step (to 2000) free for a rule added at the end."""
+    keys = [f"k{i}" for i in range(count)]
     values = values_in_order(keys, allocate(keys).priorities)
-    step = MAX_PRIORITY // (len(keys) + 1)  # 3: the widest even spacing that fits
-    assert values == [step * (i + 1) for i in range(len(keys))]
+    assert values == [step * (i + 1) for i in range(count)]
 
 
 def test_more_rules_than_fit_spaced_are_numbered_from_the_minimum_one_apart():
