@@ -474,9 +474,12 @@ def measure(short: str, config: dict, *, only_list: bool, verbose: bool, lines: 
         budget = 5 * sum(durations.get(t, 1.0) for t in reaching) + 15
         # A mutant that loops forever fails its first test soon (pytest-timeout), not after 300 s.
         per_test = max(15, round(5 * max(durations.get(t, 1.0) for t in reaching)))
-        outcome = run_mutant(name, path, tree, mutant, [f"--timeout={per_test}", *reaching], budget)
-        if outcome == "timeout":  # a busy machine, or a mutant that hangs: only the second still times out
-            outcome = run_mutant(name, path, tree, mutant, [f"--timeout={4 * per_test}", *reaching], 4 * budget)
+        # The thread method ends the whole run at a test that hangs, even in a thread of
+        # its own that the signal method would leave spinning (and the fork never exiting).
+        timeouts = [f"--timeout={per_test}", "--timeout-method=thread"]
+        outcome = run_mutant(name, path, tree, mutant, [*timeouts, *reaching], budget)
+        if outcome == "timeout":  # a busy machine: only a second run at four times the budget counts
+            outcome = run_mutant(name, path, tree, mutant, [*timeouts, *reaching], 4 * budget)
         return outcome, ""
 
     run = [m for m in found if messages or not m.message_text]
