@@ -43,8 +43,8 @@ import os
 import select
 import signal
 import sys
-import time
 import threading
+import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
