@@ -93,13 +93,15 @@ def adopt(request: AdoptRequest, client: Any, inventory: Inventory,
                           "that object on purpose), then adopt again"))
         return outcome
     imports = found.report.imports
-    record = adoption_record(found, ours, request.settings.adoption)
+    record = adoption_record(found, ours, request.settings.adoption, inventory)
+    gone = "".join(f"; dropped {entry.logical_name}, whose resource {entry.id} no longer exists"
+                   for entry in vanished(request.settings.adoption, inventory))
     pending_tags = [m for m in imports if m.owner is Owner.CONTROLLER]
     recorded = record == request.settings.adoption and not _new_references(found, request.settings)
     if request.dry_run:
         steps.append(Step("record", "already" if recorded else "would",
                           f"{len(record.resources)} adopted resources in {CONFIG_NAMESPACE}:adoption"
-                          + _references_text(found)))
+                          + _references_text(found) + gone))
         steps.append(Step("import", "would" if imports else "skipped",
                           f"import {len(imports)} resources with protect" if imports else "nothing matched"))
         steps.append(Step("retag", "would" if pending_tags else "already",
@@ -120,7 +122,8 @@ def adopt(request: AdoptRequest, client: Any, inventory: Inventory,
     if not recorded:
         _engine("record the adoption in the stack settings", lambda: _write_record(stack, record, found))
     steps.append(Step("record", "already" if recorded else "done",
-                      f"{len(record.resources)} adopted resources in {CONFIG_NAMESPACE}:adoption" + _references_text(found)))
+                      f"{len(record.resources)} adopted resources in {CONFIG_NAMESPACE}:adoption" + _references_text(found)
+                      + gone))
 
     importer = automation.open_stack(_target(request, previous=previous), pulumi_command=request.pulumi_command)
     targets = _import_targets(found)
@@ -148,19 +151,30 @@ def adopt(request: AdoptRequest, client: Any, inventory: Inventory,
     return outcome
 
 
-def adoption_record(found: Survey, ours: str, previous: Optional[AdoptionSettings]) -> AdoptionSettings:
+def adoption_record(found: Survey, ours: str, previous: Optional[AdoptionSettings],
+                    inventory: Inventory) -> AdoptionSettings:
     """What the stack settings keep: every imported resource, by type and logical name,
-    with its import ID and the physical name it keeps; earlier entries stay unless the
-    same resource is now matched anew."""
+    with its import ID and the physical name it keeps.  Earlier entries stay unless the
+    same resource is now matched anew, or it no longer exists: the inventory is read in
+    full, and an import ID of a deleted resource would fail every later update."""
+    gone = vanished(previous, inventory)
     entries: Dict[Tuple[str, str], AdoptedResourceSettings] = {}
     for entry in (previous.resources if previous else ()):
-        entries[(entry.type, entry.logical_name)] = entry
+        if entry not in gone:
+            entries[(entry.type, entry.logical_name)] = entry
     for match in found.report.imports:
         assert match.found is not None
         entries[(match.planned.type, match.planned.name)] = AdoptedResourceSettings(
             type=match.planned.type, logical_name=match.planned.name, id=match.found.import_id,
             physical_name=match.found.name if "name" in match.planned.inputs else None)
     return AdoptionSettings(managed_by=ours, resources=[entries[key] for key in sorted(entries)])
+
+
+def vanished(previous: Optional[AdoptionSettings], inventory: Inventory) -> List[AdoptedResourceSettings]:
+    """The recorded resources that no longer exist (an import that failed halfway, or a
+    resource deleted since)."""
+    existing = {(item.type, item.import_id) for item in inventory.items}
+    return [entry for entry in (previous.resources if previous else ()) if (entry.type, entry.id) not in existing]
 
 
 def handover_text(controller: ControllerIdentity) -> str:

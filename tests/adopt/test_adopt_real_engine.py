@@ -189,7 +189,8 @@ def test_a_resource_gone_before_its_import_stops_adopt_and_more_found_later_is_r
     assert mutations(emulator, start) == []  # nothing retagged
 
     # The controller made a service for the checkout route since: adopting again (reading the
-    # account anew) records it beside what was recorded, and finishes the import.
+    # account anew) records it beside what was recorded, drops the two resources that are
+    # gone (their import IDs would fail every later update), and finishes the import.
     checkout = client.create_service(name="checkout-default", tags={
         MANAGED_BY_KEY: CONTROLLER, "application-networking.k8s.aws/RouteName": "checkout",
         "application-networking.k8s.aws/RouteNamespace": "default", "application-networking.k8s.aws/RouteType": "http"})
@@ -201,5 +202,11 @@ def test_a_resource_gone_before_its_import_stops_adopt_and_more_found_later_is_r
     assert [r for r in after if r not in before] == [
         {"type": "aws:vpclattice/service:Service", "logicalName": "HTTPRoute/default/checkout", "id": checkout["id"],
          "physicalName": "checkout-default"}]
-    assert len(after) == len(before) + 1 and len(more["imports"]) == 7
+    deleted = (seeded.rules["/review"]["id"], seeded.target_groups["rates/review"]["id"])
+    dropped = [r for r in before if r not in after]
+    assert len(dropped) == 2 and all(r["id"].endswith(deleted) for r in dropped)
+    record_step = next(step for step in more["steps"] if step["step"] == "record")
+    assert all(f"dropped {r['logicalName']}, whose resource {r['id']} no longer exists" in record_step["detail"]
+               for r in dropped)
+    assert len(after) == len(before) - 2 + 1 and len(more["imports"]) == 7
     assert client.list_tags_for_resource(resourceArn=checkout["arn"])["tags"][MANAGED_BY_KEY] == OURS

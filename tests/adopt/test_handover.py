@@ -10,10 +10,11 @@ from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult
 
 from lattice_program.adopt.handover import (AdoptError, AdoptRequest, _import_targets, _post_import_destructive,
-                                            adopt, adoption_record)
+                                            adopt, adoption_record, vanished)
 from lattice_program.adopt.inventory import read_inventory
 from lattice_program.adopt.ownership import parse_managed_by
 from lattice_program.adopt.survey import survey
+from lattice_program.vocabulary.settings import AdoptedResourceSettings
 from tests.adopt.controller_seed import CONTROLLER
 
 SERVICE_URN = "urn:pulumi:dev::lattice-gateway::lattice:index:GatewayClass$lattice:index:HTTPRoute$aws:vpclattice/service:Service::HTTPRoute/default/rates"
@@ -68,14 +69,30 @@ def test_import_targets_are_the_imports_and_their_components_only(emulator, seed
 
 
 def test_the_record_keeps_earlier_entries_and_physical_names(emulator, seeded, objects, settings):
-    found = survey(objects, settings, read_inventory(emulator.client()), parse_managed_by(CONTROLLER), OURS,
-                   stack="dev", project="lattice-gateway")
-    first = adoption_record(found, OURS, None)
+    inventory = read_inventory(emulator.client())
+    found = survey(objects, settings, inventory, parse_managed_by(CONTROLLER), OURS, stack="dev",
+                   project="lattice-gateway")
+    first = adoption_record(found, OURS, None, inventory)
     assert len(first.resources) == 8
     names = {entry.logical_name: entry.physical_name for entry in first.resources}
     assert names["HTTPRoute/default/rates"] == "rates-default"
     assert names["HTTPRoute/default/rates->Gateway/default/my-hotel"] is None  # associations have no name
-    assert adoption_record(found, OURS, first) == first
+    assert adoption_record(found, OURS, first, inventory) == first
+
+
+def test_the_record_drops_entries_whose_resources_no_longer_exist(emulator, seeded, objects, settings):
+    """An import that failed because a resource vanished left its ID in the record: every
+    later update would try to import it.  A full inventory without it drops the entry."""
+    inventory = read_inventory(emulator.client())
+    found = survey(objects, settings, inventory, parse_managed_by(CONTROLLER), OURS, stack="dev",
+                   project="lattice-gateway")
+    first = adoption_record(found, OURS, None, inventory)
+    gone = AdoptedResourceSettings(type="aws:vpclattice/targetGroup:TargetGroup", logical_name="HTTPRoute/default/old",
+                                   id="tg-0123456789abcdef0", physical_name="old-default-80")
+    stale = first.model_copy(update={"resources": [*first.resources, gone]})
+    assert vanished(stale, inventory) == [gone]
+    assert adoption_record(found, OURS, stale, inventory) == first
+    assert vanished(first, inventory) == []
 
 
 def test_a_dry_run_changes_nothing(tmp_path, emulator, seeded, objects, settings):
@@ -128,10 +145,11 @@ def test_a_replacement_the_engine_refuses_after_the_import_stops_before_retaggin
     root = tmp_path / "project"
     root.mkdir()
     (root / "Pulumi.yaml").write_text("name: lattice-gateway\nruntime: python\n")
-    found = survey(objects, settings, read_inventory(emulator.client()), parse_managed_by(CONTROLLER), OURS,
-                   stack="dev", project="lattice-gateway")
+    inventory = read_inventory(emulator.client())
+    found = survey(objects, settings, inventory, parse_managed_by(CONTROLLER), OURS, stack="dev",
+                   project="lattice-gateway")
     # Recorded by an earlier adopt that stopped before its import: only the import and what follows remain.
-    recorded = merged(settings, adoption=adoption_record(found, OURS, None), service_networks={
+    recorded = merged(settings, adoption=adoption_record(found, OURS, None, inventory), service_networks={
         "my-hotel": ServiceNetworkSettings(existing=seeded.network["id"])})
     service = next(m.planned.urn for m in found.report.imports if m.planned.name == "HTTPRoute/default/rates")
     cli = FakePulumiCLI(stacks=("dev",), changes={"up": {"same": 8}})
