@@ -100,9 +100,7 @@ def declared_target_requests(owner: str, target_group: TargetGroupSpec) -> Itera
     """The RegisterTargets the group's TargetGroupAttachments make (one target each); a
     Lambda target has no port (botocore Target: ``port`` optional, ``id`` the function ARN)."""
     for target in target_group.declared_targets or ():
-        member: Dict[str, Any] = {"id": target.id}
-        if target.port is not None:
-            member["port"] = target.port
+        member = _present(("id", target.id), ("port", target.port))
         yield owner, "RegisterTargets", {"targetGroupIdentifier": PLACEHOLDER_TARGET_GROUP_ID, "targets": [member]}
 
 
@@ -126,25 +124,20 @@ def _policy_requests(owner: str, resource_id: str, auth_policy: Optional[str],
 def target_group_request(target_group: TargetGroupSpec) -> Dict[str, Any]:
     """CreateTargetGroup with the config its type takes: a setting the type does not take
     is None on the spec (``specs.CONFIG_FIELDS_BY_TYPE``), so it is never sent."""
-    config: Dict[str, Any] = {}
-    for key, value in (("port", target_group.port), ("protocol", target_group.protocol),
-                       ("ipAddressType", target_group.ip_address_type),
-                       ("vpcIdentifier", target_group.vpc_identifier),
-                       ("protocolVersion", target_group.protocol_version),
-                       ("lambdaEventStructureVersion", target_group.lambda_event_structure_version)):
-        if value is not None:
-            config[key] = value
+    config = _present(("port", target_group.port), ("protocol", target_group.protocol),
+                      ("ipAddressType", target_group.ip_address_type),
+                      ("vpcIdentifier", target_group.vpc_identifier),
+                      ("protocolVersion", target_group.protocol_version),
+                      ("lambdaEventStructureVersion", target_group.lambda_event_structure_version))
     check = target_group.health_check
     if check is not None:
-        health: Dict[str, Any] = {"enabled": check.enabled}
-        for key, value in (("protocol", check.protocol), ("protocolVersion", check.protocol_version),
-                           ("path", check.path), ("port", check.port),
-                           ("healthCheckIntervalSeconds", check.interval_seconds),
-                           ("healthCheckTimeoutSeconds", check.timeout_seconds),
-                           ("healthyThresholdCount", check.healthy_threshold_count),
-                           ("unhealthyThresholdCount", check.unhealthy_threshold_count)):
-            if value is not None:
-                health[key] = value
+        health = {"enabled": check.enabled, **_present(
+            ("protocol", check.protocol), ("protocolVersion", check.protocol_version),
+            ("path", check.path), ("port", check.port),
+            ("healthCheckIntervalSeconds", check.interval_seconds),
+            ("healthCheckTimeoutSeconds", check.timeout_seconds),
+            ("healthyThresholdCount", check.healthy_threshold_count),
+            ("unhealthyThresholdCount", check.unhealthy_threshold_count))}
         if check.matcher is not None:
             health["matcher"] = {"httpCode": check.matcher}
         config["healthCheck"] = health
@@ -168,6 +161,11 @@ def match_request(match: HttpMatchSpec) -> Dict[str, Any]:
         http["headerMatches"] = [{"name": h.name, "match": {"exact": h.value}, "caseSensitive": h.case_sensitive}
                                  for h in match.headers]
     return http
+
+
+def _present(*members: Tuple[str, Any]) -> Dict[str, Any]:
+    """The members that are set: a request leaves an unset member out rather than send null."""
+    return {key: value for key, value in members if value is not None}
 
 
 def _with_tags(params: Dict[str, Any], tags) -> Dict[str, Any]:
