@@ -13,7 +13,7 @@ route's ``dnsName`` under its key ``<Kind>/<namespace>/<name>``, the target sync
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import pulumi
@@ -103,8 +103,8 @@ def declare(model: LatticeModel, *, digest: Optional[str] = None,
             }
             for group_key, group in route.target_groups.items():
                 target_group_ids[group_key] = group.id
-    gateway_handles = {k: g for gc in gateway_classes.values() for k, g in gc.gateways.items()}
-    route_handles = {k: r for gc in gateway_classes.values() for k, r in gc.routes.items()}
+    handles = ProgramHandles(gateway_classes=gateway_classes, exports=exported, service_exports=service_exports)
+    gateway_handles, route_handles = handles.gateways, handles.routes
     sharing = shares_for(stack.sharing, model) if stack else None
     for share in sharing.shares if sharing else ():
         owner = gateway_handles.get(share.owner_key) or route_handles[share.owner_key]
@@ -125,8 +125,7 @@ def declare(model: LatticeModel, *, digest: Optional[str] = None,
 
     for key, value in exported.items():
         pulumi.export(key, value)
-    return ProgramHandles(gateway_classes=gateway_classes, exports=exported, service_exports=service_exports,
-                          sharing_problems=problems)
+    return replace(handles, sharing_problems=problems)
 
 
 def _settings_when_asked() -> Optional[StackSettings]:
