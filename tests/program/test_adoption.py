@@ -78,7 +78,10 @@ def test_adoption_by_id_needs_no_lookup():
     assert resolve_names(model, object()) is model
 
 
-def test_pulumi_up_resolves_the_name_before_declaring(runtime, monkeypatch, tmp_path):
+@pytest.fixture
+def adopting_by_name(monkeypatch, tmp_path):
+    """A stack whose Gateway adopts the network named shared-network; its Lattice client,
+    to stub the name's look-up on."""
     (tmp_path / "world.yaml").write_text(WORLD)
     pulumi.runtime.set_all_config({"lattice-gateway:vpcId": "vpc-0a1b2c3d4e5f60789",
                                    "lattice-gateway:sources": '["world.yaml"]',
@@ -86,31 +89,25 @@ def test_pulumi_up_resolves_the_name_before_declaring(runtime, monkeypatch, tmp_
     lattice = client()
     monkeypatch.setattr(stack, "_aws_client", lambda service: lattice)
     try:
-        with Stubber(lattice) as stub:
-            stub.add_response("list_service_networks", {"items": [{"name": "shared-network", "arn": ARN}]}, {})
+        yield lattice
+    finally:
+        pulumi.runtime.set_all_config({})
+
+
+def test_pulumi_up_resolves_the_name_before_declaring(runtime, adopting_by_name, tmp_path):
+    with Stubber(adopting_by_name) as stub:
+        stub.add_response("list_service_networks", {"items": [{"name": "shared-network", "arn": ARN}]}, {})
+        stack.run(tmp_path)
+    associations = runtime.settle().of_type("aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation")
+    assert [a.inputs["serviceNetworkIdentifier"] for a in associations.values()] == [ARN]
+
+
+def test_pulumi_up_stops_before_declaring_when_the_adopted_name_is_not_found(runtime, adopting_by_name, tmp_path):
+    with Stubber(adopting_by_name) as stub:
+        stub.add_response("list_service_networks", {"items": []}, {})
+        with pytest.raises(pulumi.RunError, match="service network 'shared-network'.*not found"):
             stack.run(tmp_path)
-        associations = runtime.settle().of_type(
-            "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation")
-        assert [a.inputs["serviceNetworkIdentifier"] for a in associations.values()] == [ARN]
-    finally:
-        pulumi.runtime.set_all_config({})
-
-
-def test_pulumi_up_stops_before_declaring_when_the_adopted_name_is_not_found(runtime, monkeypatch, tmp_path):
-    (tmp_path / "world.yaml").write_text(WORLD)
-    pulumi.runtime.set_all_config({"lattice-gateway:vpcId": "vpc-0a1b2c3d4e5f60789",
-                                   "lattice-gateway:sources": '["world.yaml"]',
-                                   "lattice-gateway:serviceNetworks": '{"edge": {"existing": "shared-network"}}'})
-    lattice = client()
-    monkeypatch.setattr(stack, "_aws_client", lambda service: lattice)
-    try:
-        with Stubber(lattice) as stub:
-            stub.add_response("list_service_networks", {"items": []}, {})
-            with pytest.raises(pulumi.RunError, match="service network 'shared-network'.*not found"):
-                stack.run(tmp_path)
-        assert runtime.settle().registered == {}
-    finally:
-        pulumi.runtime.set_all_config({})
+    assert runtime.settle().registered == {}
 
 
 def test_the_look_up_clients_use_the_stack_s_aws_region():
